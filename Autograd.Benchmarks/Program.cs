@@ -1,0 +1,1 @@
+Console.WriteLine("Autograd benchmarks: coming with the benchmarks issue.");

@@ -1,0 +1,62 @@
+namespace Autograd.Tests.Core;
+
+/// <summary>The gradient-check sweep: every row of <see cref="OpCases{T}"/> in float64, and float32 vs float64 forward.</summary>
+public class GradCheckSweepTests
+{
+    public static IEnumerable<string> Names => OpCases<double>.All.Select(c => c.Name);
+
+    internal static Tensor<T>[] Inputs<T>(OpCase<T> c, ulong seed, bool requiresGrad) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Rng(seed);
+        return c.Shapes.Select(s =>
+        {
+            var t = new Tensor<T>(new T[new Shape(s).Length], new Shape(s));
+            var span = t.AsSpan();
+            for (int i = 0; i < span.Length; i++) span[i] = T.CreateChecked(Sample(c.Inputs, rng));
+            t.RequiresGrad = requiresGrad;
+            return t;
+        }).ToArray();
+    }
+
+    private static double Sample(InputKind kind, Rng rng) => kind switch
+    {
+        InputKind.Positive => 0.5 + 1.5 * rng.NextDouble(),
+        InputKind.Probability => 0.1 + 0.8 * rng.NextDouble(),
+        InputKind.AwayFromKinks => (rng.NextDouble() < 0.5 ? -1 : 1) * (0.1 + 1.9 * rng.NextDouble()),
+        _ => -2 + 4 * rng.NextDouble(),
+    };
+
+    [TestCaseSource(nameof(Names))]
+    public void GradientMatchesFiniteDifferences(string name)
+    {
+        var c = OpCases<double>.Get(name);
+        var result = GradCheck.Run(c.Apply, Inputs(c, 42, requiresGrad: true));
+        Assert.That(result.Passed, result.Report);
+    }
+
+    [TestCaseSource(nameof(Names))]
+    public void Float32ForwardMatchesFloat64(string name)
+    {
+        var y64 = OpCases<double>.Get(name).Apply(Inputs(OpCases<double>.Get(name), 7, requiresGrad: false));
+        var y32 = OpCases<float>.Get(name).Apply(Inputs(OpCases<float>.Get(name), 7, requiresGrad: false));
+        Assert.That(y32.Shape, Is.EqualTo(y64.Shape));
+        var a = y64.ToArray(); var b = y32.ToArray();
+        for (int i = 0; i < a.Length; i++)
+            Assert.That((double)b[i], Is.EqualTo(a[i]).Within(1e-4 + 1e-4 * Math.Abs(a[i])), $"{name}: element {i}");
+    }
+
+    [TestCaseSource(nameof(Names))]
+    public void Float32BackwardMatchesFloat64(string name)
+    {
+        var x64 = Inputs(OpCases<double>.Get(name), 11, requiresGrad: true);
+        var x32 = Inputs(OpCases<float>.Get(name), 11, requiresGrad: true);
+        OpCases<double>.Get(name).Apply(x64).Sum().Backward();
+        OpCases<float>.Get(name).Apply(x32).Sum().Backward();
+        for (int k = 0; k < x64.Length; k++)
+        {
+            var a = x64[k].Grad!.ToArray(); var b = x32[k].Grad!.ToArray();
+            for (int i = 0; i < a.Length; i++)
+                Assert.That((double)b[i], Is.EqualTo(a[i]).Within(1e-3 + 1e-3 * Math.Abs(a[i])), $"{name}: input {k} element {i}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Autograd;
+
+/// <summary>
+/// The per-thread record of ops (define-by-run). Ops are appended in execution order, which is a topological
+/// order, so backward is a reverse loop over the list. Entries are structs in an array that is cleared and
+/// reused, not reallocated, from one step to the next.
+/// </summary>
+internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [ThreadStatic] private static Tape<T>? _current;
+
+    private TapeEntry<T>[] _entries = new TapeEntry<T>[64];
+    private int _count;
+    private int _generation;
+
+    /// <summary>The tape of the calling thread.</summary>
+    public static Tape<T> Current => _current ??= new Tape<T>();
+
+    public int Count => _count;
+
+    /// <summary>True if an op with these inputs must be recorded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool ShouldRecord(Tensor<T> a, Tensor<T>? b = null, Tensor<T>? c = null) =>
+        Grad.IsEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
+
+    /// <summary>
+    /// Records an op on the current thread's tape and returns its entry so the caller can save what backward needs.
+    /// Call only when <see cref="ShouldRecord"/> is true.
+    /// </summary>
+    public static ref TapeEntry<T> Record(string op, Tensor<T> output, BackwardFn<T> backward,
+        Tensor<T> a, Tensor<T>? b = null, Tensor<T>? c = null)
+    {
+        var tape = Current;
+        if (tape._count == tape._entries.Length) Array.Resize(ref tape._entries, tape._count * 2);
+        int index = tape._count++;
+        ref var e = ref tape._entries[index];
+        e = default;
+        e.Op = op; e.Backward = backward; e.Output = output; e.A = a; e.B = b; e.C = c;
+        output.MarkRecorded(tape, index, tape._generation);
+        if (Grad.DetectAnomaly)
+        {
+            e.Site = new StackTrace(2, true).ToString();
+            CheckFinite(output.AsReadOnlySpan(), op, "forward output", e.Site);
+        }
+        return ref e;
+    }
+
+    /// <summary>Checks an op result in anomaly mode even when nothing is recorded (no-grad inference).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckForward(string op, Tensor<T> output)
+    {
+        if (Grad.DetectAnomaly) CheckFinite(output.AsReadOnlySpan(), op, "forward output", new StackTrace(2, true).ToString());
+    }
+
+    internal string OpNameOf(Tensor<T> t) =>
+        t.Generation == _generation && t.Node < _count ? _entries[t.Node].Op : "an op whose graph was already freed";
+
+    /// <summary>
+    /// The gradient accumulator of <paramref name="x"/> when gradients must flow to it: backward adds into it.
+    /// Leaves get a persistent buffer (zeroed once); intermediates get a pooled one released after use.
+    /// </summary>
+    public static bool TryGrad(Tensor<T>? x, out Span<T> grad)
+    {
+        if (x is null || !x.RequiresGrad) { grad = default; return false; }
+        if (x.Grad is null)
+        {
+            if (x.IsLeaf)
+                x.Grad = new Tensor<T>(new T[x.Length], x.Shape);
+            else
+            {
+                var tape = x.Tape!;
+                if (x.Generation != tape._generation)
+                    throw new GraphFreedException(
+                        $"Backward: a {x.Shape} tensor in this graph was produced by an op whose graph was already freed by an earlier Backward(). " +
+                        "Pass retainGraph: true to the first Backward to go through a graph twice.");
+                x.Grad = new Tensor<T>(x.Shape, TensorPool<T>.RentZeroed(x.Length), 0, null, pooled: false);
+            }
+        }
+        grad = x.Grad.AsSpan();
+        return true;
+    }
+
+    internal static void RunBackward(Tensor<T> root, Tensor<T>? gradOutput, bool retainGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException($"Backward: the {root.Shape} tensor does not require grad: no input of the ops that produced it requires grad (or they ran under Grad.NoGrad()).");
+        if (gradOutput is null && root.Length != 1)
+            throw new InvalidOperationException($"Backward: the output has shape {root.Shape}; an implicit gradient exists only for a one-element output. Pass gradOutput of shape {root.Shape}.");
+        if (gradOutput is not null && gradOutput.Shape != root.Shape)
+            throw new ArgumentException($"Backward: gradOutput has shape {gradOutput.Shape} but the output has shape {root.Shape}.");
+
+        TryGrad(root, out var seed);  // throws GraphFreedException for a freed graph
+        if (gradOutput is null) seed[0] += T.One;
+        else TensorPrimitives.Add(seed, gradOutput.AsReadOnlySpan(), seed);
+        if (root.IsLeaf) return;
+
+        var tape = root.Tape!;
+        if (tape != Current)
+            throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
+        tape.Replay(root.Node, retainGraph);
+    }
+
+    private void Replay(int last, bool retainGraph)
+    {
+        try
+        {
+            for (int i = last; i >= 0; i--)
+            {
+                ref var e = ref _entries[i];
+                var gy = e.Output.Grad;
+                if (gy is null || e.Backward is null) continue;   // not reached from the root
+                e.Backward(ref e, gy.AsReadOnlySpan());
+                if (Grad.DetectAnomaly) CheckInputGrads(ref e);
+                // An intermediate's gradient is consumed once its op ran; give the buffer back right away.
+                e.Output.Grad = null;
+                TensorPool<T>.Return(gy.Storage);
+            }
+        }
+        finally
+        {
+            if (!retainGraph) Clear();
+            else ReleaseIntermediateGrads(last);
+        }
+    }
+
+    // After an interrupted (or retained) replay, intermediates must not carry stale gradients into the next one.
+    private void ReleaseIntermediateGrads(int last)
+    {
+        for (int i = 0; i <= last && i < _count; i++)
+        {
+            var g = _entries[i].Output.Grad;
+            if (g is null) continue;
+            _entries[i].Output.Grad = null;
+            TensorPool<T>.Return(g.Storage);
+        }
+    }
+
+    /// <summary>Forgets every recorded op: tensors they produced can no longer be back-propagated through.</summary>
+    public void Clear()
+    {
+        ReleaseIntermediateGrads(_count - 1);
+        Array.Clear(_entries, 0, _count);
+        _count = 0;
+        _generation++;
+    }
+
+    private static void CheckInputGrads(ref TapeEntry<T> e)
+    {
+        CheckGradOf(e.A, ref e, "first");
+        CheckGradOf(e.B, ref e, "second");
+        CheckGradOf(e.C, ref e, "third");
+    }
+
+    private static void CheckGradOf(Tensor<T>? x, ref TapeEntry<T> e, string which)
+    {
+        if (x?.Grad is { } g) CheckFinite(g.AsReadOnlySpan(), e.Op, $"backward gradient of its {which} input", e.Site);
+    }
+
+    private static void CheckFinite(ReadOnlySpan<T> values, string op, string what, string? site)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (T.IsFinite(values[i])) continue;
+            throw new AnomalyException(
+                $"Anomaly: {op} produced {values[i]} in its {what} at flat index {i} of {values.Length}." +
+                (site is null ? "" : $"\nThe op was recorded at:\n{site}"));
+        }
+    }
+}

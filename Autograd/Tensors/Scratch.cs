@@ -1,0 +1,16 @@
+namespace Autograd;
+
+/// <summary>A temporary buffer rented from the thread's pool for the duration of a using block.</summary>
+internal readonly ref struct Scratch<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] _array;
+    private readonly int _length;
+
+    private Scratch(T[] array, int length) { _array = array; _length = length; }
+
+    public static Scratch<T> Rent(int length) => new(TensorPool<T>.Rent(length), length);
+
+    public Span<T> Span => _array.AsSpan(0, _length);
+
+    public void Dispose() => TensorPool<T>.Return(_array);
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Autograd;
+
+/// <summary>
+/// The dimensions of a tensor, stored inline (no heap allocation) for ranks 0 to <see cref="MaxRank"/>.
+/// </summary>
+public readonly struct Shape : IEquatable<Shape>
+{
+    /// <summary>The largest rank a tensor may have.</summary>
+    public const int MaxRank = 8;
+
+    [InlineArray(MaxRank)]
+    private struct Dims { private int _e0; }
+
+    private readonly Dims _dims;
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank { get; }
+
+    /// <summary>Number of elements (the product of the dimensions; 1 for a scalar).</summary>
+    public int Length { get; }
+
+    /// <summary>Creates a shape from its dimensions; every dimension must be ≥ 0.</summary>
+    public Shape(params ReadOnlySpan<int> dims)
+    {
+        if (dims.Length > MaxRank)
+            throw new ArgumentException($"Shape: rank {dims.Length} exceeds the maximum rank {MaxRank}.");
+        Rank = dims.Length;
+        long length = 1;
+        Span<int> own = _dims;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] < 0)
+                throw new ArgumentException($"Shape: dimension {i} is {dims[i]}; dimensions must be ≥ 0 (shape {Format(dims)}).");
+            own[i] = dims[i];
+            length *= dims[i];
+            if (length > Array.MaxLength)
+                throw new ArgumentException($"Shape: {Format(dims)} has more elements than an array can hold.");
+        }
+        Length = (int)length;
+    }
+
+    /// <summary>The shape of a scalar (rank 0).</summary>
+    public static Shape Scalar => new(ReadOnlySpan<int>.Empty);
+
+    /// <summary>Dimension <paramref name="axis"/>; negative axes count from the end.</summary>
+    public int this[int axis] => Dimensions[NormalizeAxis(axis, "Shape")];
+
+    /// <summary>The dimensions as a span (no copy).</summary>
+    [UnscopedRef]
+    public ReadOnlySpan<int> Dimensions => ((ReadOnlySpan<int>)_dims)[..Rank];
+
+    /// <summary>The dimensions as a new array.</summary>
+    public int[] ToArray() => Dimensions.ToArray();
+
+    /// <summary>Maps a possibly negative axis into [0, Rank), or throws naming <paramref name="op"/>.</summary>
+    public int NormalizeAxis(int axis, string op)
+    {
+        int a = axis < 0 ? axis + Rank : axis;
+        if ((uint)a >= (uint)Rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), $"{op}: axis {axis} is out of range for shape {this} (rank {Rank}).");
+        return a;
+    }
+
+    /// <summary>Product of dimensions [from, to).</summary>
+    public int Product(int from, int to)
+    {
+        int p = 1;
+        var d = Dimensions;
+        for (int i = from; i < to; i++) p *= d[i];
+        return p;
+    }
+
+    /// <summary>This shape with dimension <paramref name="axis"/> replaced.</summary>
+    public Shape With(int axis, int size)
+    {
+        Span<int> d = stackalloc int[Rank];
+        Dimensions.CopyTo(d);
+        d[axis] = size;
+        return new Shape(d);
+    }
+
+    /// <summary>This shape without dimension <paramref name="axis"/>.</summary>
+    public Shape Without(int axis)
+    {
+        Span<int> d = stackalloc int[Rank - 1];
+        for (int i = 0, j = 0; i < Rank; i++) if (i != axis) d[j++] = Dimensions[i];
+        return new Shape(d);
+    }
+
+    public bool Equals(Shape other) => Dimensions.SequenceEqual(other.Dimensions);
+    public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        foreach (int d in Dimensions) h.Add(d);
+        return h.ToHashCode();
+    }
+    public static bool operator ==(Shape a, Shape b) => a.Equals(b);
+    public static bool operator !=(Shape a, Shape b) => !a.Equals(b);
+
+    /// <summary>Formats as <c>[2, 3]</c>.</summary>
+    public override string ToString() => Format(Dimensions);
+
+    private static string Format(ReadOnlySpan<int> dims) => "[" + string.Join(", ", dims.ToArray()) + "]";
+
+    public static implicit operator Shape(int[] dims) => new(dims);
+}

@@ -1,0 +1,15 @@
+namespace Autograd;
+
+public sealed partial class Tensor<T>
+{
+    /// <summary>Elementwise sum with broadcasting (recorded as <see cref="Ops.Add{T}(Tensor{T}, Tensor{T})"/>).</summary>
+    public static Tensor<T> operator +(Tensor<T> a, Tensor<T> b) => a.Add(b);
+    /// <summary>Elementwise difference with broadcasting.</summary>
+    public static Tensor<T> operator -(Tensor<T> a, Tensor<T> b) => a.Sub(b);
+    /// <summary>Elementwise product with broadcasting (not the matrix product: see MatMul).</summary>
+    public static Tensor<T> operator *(Tensor<T> a, Tensor<T> b) => a.Mul(b);
+    /// <summary>Elementwise quotient with broadcasting.</summary>
+    public static Tensor<T> operator /(Tensor<T> a, Tensor<T> b) => a.Div(b);
+    /// <summary>Negation.</summary>
+    public static Tensor<T> operator -(Tensor<T> a) => a.Neg();
+}

@@ -1,0 +1,189 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Autograd;
+
+/// <summary>
+/// A dense, contiguous, row-major tensor of <typeparamref name="T"/> (float or double) that can take part
+/// in reverse-mode differentiation: ops on tensors that require grad are recorded on the thread's tape.
+/// </summary>
+public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private T[]? _data;
+    private readonly int _offset;
+    private bool _requiresGrad;
+
+    // A view (Reshape, Detach, first-axis slice) shares its base's storage; only the owner returns it to a pool.
+    private readonly Tensor<T>? _base;
+    private readonly bool _pooled;
+
+    /// <summary>The dimensions.</summary>
+    public Shape Shape { get; }
+
+    internal Tape<T>? Tape;       // the tape that recorded the op producing this tensor (null for leaves)
+    internal int Node = -1;       // that op's index on the tape
+    internal int Generation;      // the tape generation the index belongs to
+
+    internal Tensor(Shape shape, T[] data, int offset, Tensor<T>? viewOf, bool pooled)
+    {
+        if (offset < 0 || (long)offset + shape.Length > data.Length)
+            throw new ArgumentException($"Tensor: storage of {data.Length} elements cannot hold shape {shape} at offset {offset}.");
+        Shape = shape;
+        _data = data;
+        _offset = offset;
+        _base = viewOf?._base ?? viewOf;
+        _pooled = pooled;
+        // Only pooled storage and views of it belong to a scope; tensors over caller-owned arrays never do.
+        if (pooled || (_base is not null && _base._pooled)) TensorScope.Register(this);
+    }
+
+    /// <summary>Wraps <paramref name="data"/> (no copy) with the given shape; its length must equal the shape's.</summary>
+    public Tensor(T[] data, Shape shape) : this(CheckLength(data, shape), data, 0, null, pooled: false) { }
+
+    private static Shape CheckLength(T[] data, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Length != shape.Length)
+            throw new ArgumentException($"Tensor: {data.Length} values do not fill shape {shape} ({shape.Length} elements).");
+        return shape;
+    }
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => Shape.Rank;
+
+    /// <summary>Number of elements.</summary>
+    public int Length => Shape.Length;
+
+    /// <summary>"float32" or "float64".</summary>
+    public static string DType => typeof(T) == typeof(float) ? "float32" : typeof(T) == typeof(double) ? "float64" : typeof(T).Name;
+
+    /// <summary>The elements in row-major order (no copy).</summary>
+    public Span<T> AsSpan() => new(Storage, _offset, Shape.Length);
+
+    /// <summary>The elements in row-major order, read-only (no copy).</summary>
+    public ReadOnlySpan<T> AsReadOnlySpan() => new(Storage, _offset, Shape.Length);
+
+    internal T[] Storage => !IsDisposed ? _data! : throw new ObjectDisposedException(
+        $"Tensor{Shape}", "This tensor (or the tensor it is a view of) was disposed, e.g. when its TensorScope ended; call scope.Keep(tensor) to use it after the scope.");
+
+    internal int Offset => _offset;
+
+    /// <summary>True once the tensor's storage was released by <see cref="Dispose"/> or its scope.</summary>
+    public bool IsDisposed => _data is null || (_base is not null && _base._data is null);
+
+    /// <summary>
+    /// Whether gradients flow to this tensor. Settable on leaves (tensors no recorded op produced);
+    /// a tensor produced by a recorded op always requires grad.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (!IsLeaf)
+                throw new InvalidOperationException($"RequiresGrad can only be set on a leaf tensor; this {Shape} tensor was produced by {OpName}. Use Detach() to get a leaf.");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>True if no recorded op produced this tensor.</summary>
+    public bool IsLeaf => Tape is null;
+
+    /// <summary>The accumulated gradient of a leaf after <see cref="Backward"/>; null until the first backward reaches it.</summary>
+    public Tensor<T>? Grad { get; internal set; }
+
+    internal string OpName => Tape is null ? "a leaf" : Tape.OpNameOf(this);
+
+    internal void MarkRecorded(Tape<T> tape, int node, int generation)
+    {
+        Tape = tape; Node = node; Generation = generation; _requiresGrad = true;
+    }
+
+    /// <summary>The single element of a one-element tensor.</summary>
+    public T Item()
+    {
+        if (Length != 1)
+            throw new InvalidOperationException($"Item: tensor of shape {Shape} has {Length} elements; Item() needs exactly one.");
+        return AsReadOnlySpan()[0];
+    }
+
+    /// <summary>Reads or writes one element (writing bypasses the tape: use it on data, not mid-graph).</summary>
+    [IndexerName("Element")]
+    public T this[params ReadOnlySpan<int> index]
+    {
+        get => AsReadOnlySpan()[FlatIndex(index)];
+        set => AsSpan()[FlatIndex(index)] = value;
+    }
+
+    private int FlatIndex(ReadOnlySpan<int> index)
+    {
+        if (index.Length != Rank)
+            throw new ArgumentException($"Tensor index: {index.Length} indices given for a tensor of rank {Rank} (shape {Shape}).");
+        int flat = 0;
+        var dims = Shape.Dimensions;
+        for (int i = 0; i < index.Length; i++)
+        {
+            if ((uint)index[i] >= (uint)dims[i])
+                throw new IndexOutOfRangeException($"Tensor index: index {index[i]} is out of range for axis {i} of size {dims[i]} (shape {Shape}).");
+            flat = flat * dims[i] + index[i];
+        }
+        return flat;
+    }
+
+    /// <summary>A copy of the elements in row-major order.</summary>
+    public T[] ToArray() => AsReadOnlySpan().ToArray();
+
+    /// <summary>A new leaf that shares this tensor's storage but is cut from the graph.</summary>
+    public Tensor<T> Detach() => new(Shape, Storage, _offset, this, pooled: false);
+
+    /// <summary>A deep copy as a new leaf.</summary>
+    public Tensor<T> Clone()
+    {
+        var c = Tensor.Empty<T>(Shape);
+        AsReadOnlySpan().CopyTo(c.AsSpan());
+        return c;
+    }
+
+    /// <summary>Zeroes the accumulated gradient in place (the buffer is kept for the next step).</summary>
+    public void ZeroGrad() => Grad?.AsSpan().Clear();
+
+    /// <summary>
+    /// Back-propagates from this tensor, adding d(this)/d(leaf) into the <see cref="Grad"/> of every leaf that requires grad.
+    /// A non-scalar tensor needs <paramref name="gradOutput"/>. The graph is freed afterwards unless <paramref name="retainGraph"/>.
+    /// </summary>
+    public void Backward(Tensor<T>? gradOutput = null, bool retainGraph = false) =>
+        Tape<T>.RunBackward(this, gradOutput, retainGraph);
+
+    /// <summary>Returns the storage to the thread's pool (if pooled) and makes this tensor unusable.</summary>
+    public void Dispose()
+    {
+        var data = _data;
+        if (data is null) return;
+        _data = null;
+        if (_pooled && _base is null) TensorPool<T>.Return(data);
+    }
+
+    internal Tensor<T>? Base => _base;
+
+    /// <summary>Wraps a new tensor with fresh storage for an op result: pooled inside a <see cref="TensorScope"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Tensor<T> Uninitialized(Shape shape)
+    {
+        bool pooled = TensorScope.IsActive;
+        var data = pooled ? TensorPool<T>.Rent(shape.Length) : GC.AllocateUninitializedArray<T>(shape.Length);
+        return new Tensor<T>(shape, data, 0, null, pooled);
+    }
+
+    /// <summary>A view of the same storage with another shape of equal length (no copy).</summary>
+    internal Tensor<T> View(Shape shape) => new(shape, Storage, _offset, this, pooled: false);
+
+    /// <summary>A view of rows [start, start+count) along the first axis (no copy).</summary>
+    internal Tensor<T> ViewRows(int start, int count)
+    {
+        int row = Shape.Product(1, Rank);
+        return new Tensor<T>(Shape.With(0, count), Storage, _offset + start * row, this, pooled: false);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => TensorFormatter.Format(this);
+}

@@ -1,0 +1,86 @@
+namespace Autograd;
+
+/// <summary>Creation of tensors: zeros, ones, full, from arrays, ranges and seeded random values.</summary>
+public static class Tensor
+{
+    /// <summary>A tensor of the given shape with unspecified contents (pooled inside a <see cref="TensorScope"/>).</summary>
+    public static Tensor<T> Empty<T>(Shape shape) where T : unmanaged, IFloatingPointIeee754<T> => Tensor<T>.Uninitialized(shape);
+
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor<T> Zeros<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(new Shape(shape), T.Zero);
+
+    /// <summary>A tensor of ones.</summary>
+    public static Tensor<T> Ones<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(new Shape(shape), T.One);
+
+    /// <summary>A tensor of zeros with the shape of <paramref name="like"/>.</summary>
+    public static Tensor<T> ZerosLike<T>(Tensor<T> like) where T : unmanaged, IFloatingPointIeee754<T> => Full(like.Shape, T.Zero);
+
+    /// <summary>A tensor whose every element is <paramref name="value"/>.</summary>
+    public static Tensor<T> Full<T>(Shape shape, T value) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = Empty<T>(shape);
+        t.AsSpan().Fill(value);
+        return t;
+    }
+
+    /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
+    public static Tensor<T> Scalar<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> => Full(Shape.Scalar, value);
+
+    /// <summary>A copy of <paramref name="values"/> with the given shape (a 1-D shape when none is given).</summary>
+    public static Tensor<T> FromArray<T>(T[] values, params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var s = shape.Length == 0 ? new Shape(values.Length) : new Shape(shape);
+        if (s.Length != values.Length)
+            throw new ArgumentException($"FromArray: {values.Length} values do not fill shape {s} ({s.Length} elements).");
+        return new Tensor<T>((T[])values.Clone(), s);
+    }
+
+    /// <summary>A copy of a rectangular 2-D array.</summary>
+    public static Tensor<T> FromArray<T>(T[,] values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = new Tensor<T>(new T[values.Length], new Shape(values.GetLength(0), values.GetLength(1)));
+        var span = t.AsSpan();
+        int k = 0;
+        foreach (var v in values) span[k++] = v;
+        return t;
+    }
+
+    /// <summary>Values start, start+step, … below stop (1-D), like numpy.arange.</summary>
+    public static Tensor<T> Arange<T>(double start, double stop, double step = 1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (step == 0 || double.IsNaN(step)) throw new ArgumentException($"Arange: step must be non-zero (got {step}).");
+        int n = Math.Max(0, (int)Math.Ceiling((stop - start) / step));
+        var t = new Tensor<T>(new T[n], new Shape(n));
+        var span = t.AsSpan();
+        for (int i = 0; i < n; i++) span[i] = T.CreateChecked(start + i * step);
+        return t;
+    }
+
+    /// <summary>Uniform random values in [low, high) from the seeded generator <paramref name="rng"/>.</summary>
+    public static Tensor<T> Uniform<T>(Shape shape, double low, double high, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(high >= low)) throw new ArgumentException($"Uniform: high ({high}) must be ≥ low ({low}).");
+        var t = new Tensor<T>(new T[shape.Length], shape);
+        rng.FillUniform(t.AsSpan(), low, high);
+        return t;
+    }
+
+    /// <summary>Normal random values N(mean, std²) from the seeded generator <paramref name="rng"/>.</summary>
+    public static Tensor<T> Normal<T>(Shape shape, double mean, double std, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(std >= 0)) throw new ArgumentException($"Normal: std must be ≥ 0 (got {std}).");
+        var t = new Tensor<T>(new T[shape.Length], shape);
+        rng.FillNormal(t.AsSpan(), mean, std);
+        return t;
+    }
+
+    /// <summary>A leaf copy of <paramref name="source"/> converted to element type <typeparamref name="TTo"/>.</summary>
+    public static Tensor<TTo> Convert<TFrom, TTo>(Tensor<TFrom> source)
+        where TFrom : unmanaged, IFloatingPointIeee754<TFrom> where TTo : unmanaged, IFloatingPointIeee754<TTo>
+    {
+        var t = new Tensor<TTo>(new TTo[source.Length], source.Shape);
+        TensorPrimitives.ConvertChecked<TFrom, TTo>(source.AsReadOnlySpan(), t.AsSpan());
+        return t;
+    }
+}

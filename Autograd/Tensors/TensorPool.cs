@@ -1,0 +1,41 @@
+using System.Numerics;
+
+namespace Autograd;
+
+/// <summary>
+/// Per-thread free lists of arrays keyed by exact length. A training step repeats the same shapes,
+/// so step N+1 rents exactly the arrays step N returned and the steady state allocates nothing.
+/// </summary>
+internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [ThreadStatic] private static Dictionary<int, Stack<T[]>>? _free;
+
+    /// <summary>Largest number of idle arrays kept per length, so a one-off burst does not pin memory forever.</summary>
+    private const int MaxIdlePerLength = 64;
+
+    public static T[] Rent(int length)
+    {
+        if (_free is not null && _free.TryGetValue(length, out var stack) && stack.TryPop(out var array))
+            return array;
+        return GC.AllocateUninitializedArray<T>(length);
+    }
+
+    /// <summary>Rents an array and zeroes it.</summary>
+    public static T[] RentZeroed(int length)
+    {
+        var a = Rent(length);
+        Array.Clear(a);
+        return a;
+    }
+
+    public static void Return(T[] array)
+    {
+        _free ??= new Dictionary<int, Stack<T[]>>();
+        if (!_free.TryGetValue(array.Length, out var stack))
+            _free[array.Length] = stack = new Stack<T[]>();
+        if (stack.Count < MaxIdlePerLength) stack.Push(array);
+    }
+
+    /// <summary>Drops every idle array of this thread (lets the GC reclaim them).</summary>
+    public static void Trim() => _free?.Clear();
+}

@@ -1,0 +1,1 @@
+Console.WriteLine("Autograd examples: coming with the Nn issue.");
