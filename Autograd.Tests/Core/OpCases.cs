@@ -48,6 +48,9 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("MatMul batched x shared", [[2, 3, 4], [4, 5]], x => x[0].MatMul(x[1])),
         new("MatMul batched x batched", [[2, 3, 4], [2, 4, 5]], x => x[0].MatMul(x[1])),
         new("MatMul shared x batched", [[3, 4], [2, 4, 5]], x => x[0].MatMul(x[1])),
+        new("Linear", [[3, 4], [5, 4], [5]], x => x[0].Linear(x[1], x[2])),
+        new("Linear no bias batched", [[2, 3, 4], [5, 4]], x => x[0].Linear(x[1])),
+        new("Linear 1 row 1 out", [[1, 4], [1, 4], [1]], x => x[0].Linear(x[1], x[2])),
         // ---- activations
         new("Relu", [[3, 4]], x => x[0].Relu(), InputKind.AwayFromKinks),
     ];

@@ -1,0 +1,45 @@
+using Autograd.Kernels;
+
+namespace Autograd;
+
+public static partial class Ops
+{
+    /// <summary>
+    /// The affine map of a fully connected layer, y = x·Wᵀ + b, fused in one op: x is [..., in], weight is
+    /// [out, in] (PyTorch's layout, so saved weights load there unchanged), bias is [out] or null.
+    /// </summary>
+    public static Tensor<T> Linear<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T>? bias = null) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {weight.Shape}.");
+        if (x.Rank < 1 || x.Shape[-1] != weight.Shape[1])
+            throw new ArgumentException($"Linear: input {x.Shape} does not end in the weight's in-features {weight.Shape[1]} (weight {weight.Shape}).");
+        if (bias is not null && (bias.Rank != 1 || bias.Length != weight.Shape[0]))
+            throw new ArgumentException($"Linear: bias must be [{weight.Shape[0]}] for weight {weight.Shape}, got {bias.Shape}.");
+
+        int inF = weight.Shape[1], outF = weight.Shape[0], rows = x.Shape.Product(0, x.Rank - 1);
+        var y = Tensor<T>.Uninitialized(x.Shape.With(x.Rank - 1, outF));
+        var ys = y.AsSpan();
+        if (bias is not null)
+        {
+            var b = bias.AsReadOnlySpan();
+            for (int r = 0; r < rows; r++) b.CopyTo(ys.Slice(r * outF, outF));
+        }
+        Gemm.Multiply(false, true, rows, outF, inF, x.AsReadOnlySpan(), weight.AsReadOnlySpan(), ys, accumulate: bias is not null);
+        if (Tape<T>.ShouldRecord(x, weight, bias)) Tape<T>.Record("Linear", y, LinearBackward, x, weight, bias);
+        else Tape<T>.CheckForward("Linear", y);
+        return y;
+    }
+
+    private static void LinearBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var x = e.A!; var w = e.B!;
+        int inF = w.Shape[1], outF = w.Shape[0], rows = x.Shape.Product(0, x.Rank - 1);
+        // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy
+        if (Tape<T>.TryGrad(x, out var gx)) Gemm.Multiply(false, false, rows, inF, outF, gy, w.AsReadOnlySpan(), gx, accumulate: true);
+        if (Tape<T>.TryGrad(w, out var gw)) Gemm.Multiply(true, false, outF, inF, rows, gy, x.AsReadOnlySpan(), gw, accumulate: true);
+        if (Tape<T>.TryGrad(e.C, out var gb))
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, gy.Slice(r * outF, outF), gb);
+    }
+}
