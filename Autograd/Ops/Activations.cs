@@ -15,9 +15,6 @@ public static partial class Ops
     private static void ReluBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var y = e.Saved!.AsReadOnlySpan();
-        // The subgradient at 0 is taken as 0, like PyTorch.
-        for (int i = 0; i < gx.Length; i++)
-            if (y[i] > T.Zero) gx[i] += gy[i];
+        Kernels.RowKernels.ReluBackward(e.Saved!.AsReadOnlySpan(), gy, gx);
     }
 }
