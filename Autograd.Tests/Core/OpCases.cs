@@ -22,11 +22,14 @@ public enum InputKind
     Probability,
     /// <summary>Uniform in [−2, 2] but at least 0.1 away from 0 (kinks of ReLU, Abs, Clamp, Max ties).</summary>
     AwayFromKinks,
+    /// <summary>Uniform in [−2, 2] but at least 0.1 away from −1, 0 and 1 (the bounds of Clamp(−1, 1)).</summary>
+    AwayFromUnitBounds,
 }
 
 public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static Tensor<T> S(double v) => Tensor.Scalar(T.CreateChecked(v));
+    private static T C(double v) => T.CreateChecked(v);
 
     public static readonly OpCase<T>[] All =
     [
@@ -53,6 +56,79 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("Linear 1 row 1 out", [[1, 4], [1, 4], [1]], x => x[0].Linear(x[1], x[2])),
         // ---- activations
         new("Relu", [[3, 4]], x => x[0].Relu(), InputKind.AwayFromKinks),
+        // ---- elementwise (opsa)
+        new("AddScalar", [[3, 4]], x => x[0].Add(C(1.5))),
+        new("SubScalar", [[3, 4]], x => x[0].Sub(C(0.75))),
+        new("MulScalar", [[3, 4]], x => x[0].Mul(C(-2.5))),
+        new("DivScalar", [[3, 4]], x => x[0].Div(C(4))),
+        new("RSubScalar", [[3, 4]], x => Ops.RSub(C(1.5), x[0])),
+        new("RDivScalar", [[3, 4]], x => Ops.RDiv(C(3), x[0]), InputKind.Positive),
+        new("operator t + s", [[2, 3]], x => x[0] + C(2)),
+        new("operator s + t", [[2, 3]], x => C(2) + x[0]),
+        new("operator t - s", [[2, 3]], x => x[0] - C(2)),
+        new("operator s - t", [[2, 3]], x => C(2) - x[0]),
+        new("operator t * s", [[2, 3]], x => x[0] * C(-3)),
+        new("operator s * t", [[2, 3]], x => C(-3) * x[0]),
+        new("operator t / s", [[2, 3]], x => x[0] / C(0.5)),
+        new("operator s / t", [[2, 3]], x => C(0.5) / x[0], InputKind.Positive),
+        new("Scalar ops on scalar tensor", [[]], x => C(1) / (x[0] * C(3) - C(1))),
+        new("Pow 2.5", [[3, 4]], x => x[0].Pow(C(2.5)), InputKind.Positive),
+        new("Pow -1.5", [[3, 4]], x => x[0].Pow(C(-1.5)), InputKind.Positive),
+        new("Pow 3 negative base", [[3, 4]], x => x[0].Pow(C(3))),
+        new("Pow 0", [[2, 3]], x => x[0].Pow(C(0))),
+        new("Pow 1", [[2, 3]], x => x[0].Pow(C(1))),
+        new("Pow tensor", [[3, 4], [3, 4]], x => x[0].Pow(x[1]), InputKind.Positive),
+        new("Pow tensor exponent row", [[3, 4], [4]], x => x[0].Pow(x[1]), InputKind.Positive),
+        new("Pow tensor column x row", [[3, 1], [1, 4]], x => x[0].Pow(x[1]), InputKind.Positive),
+        new("Pow tensor scalar exponent", [[2, 3], []], x => x[0].Pow(x[1]), InputKind.Positive),
+        new("Pow tensor scalar base", [[], [2, 3]], x => x[0].Pow(x[1]), InputKind.Positive),
+        new("Pow tensor size-1 dims", [[1, 1], [1]], x => x[0].Pow(x[1]), InputKind.Positive),
+        new("Exp", [[3, 4]], x => x[0].Exp()),
+        new("Exp size-1", [[1, 1]], x => x[0].Exp()),
+        new("Log", [[3, 4]], x => x[0].Log(), InputKind.Positive),
+        new("Sqrt", [[3, 4]], x => x[0].Sqrt(), InputKind.Positive),
+        new("Square", [[3, 4]], x => x[0].Square()),
+        new("Square scalar", [[]], x => x[0].Square()),
+        new("Abs", [[3, 4]], x => x[0].Abs(), InputKind.AwayFromKinks),
+        new("Clamp -1..1", [[4, 5]], x => x[0].Clamp(C(-1), C(1)), InputKind.AwayFromUnitBounds),
+        new("Clamp 0..inf", [[4, 5]], x => x[0].Clamp(T.Zero, T.PositiveInfinity), InputKind.AwayFromKinks),
+        new("LeakyRelu", [[3, 4]], x => x[0].LeakyRelu(), InputKind.AwayFromKinks),
+        new("LeakyRelu 0.2", [[3, 4]], x => x[0].LeakyRelu(C(0.2)), InputKind.AwayFromKinks),
+        new("Sigmoid", [[3, 4]], x => x[0].Sigmoid()),
+        new("Sigmoid size-1", [[1]], x => x[0].Sigmoid()),
+        new("Tanh", [[3, 4]], x => x[0].Tanh()),
+        new("Tanh scalar", [[]], x => x[0].Tanh()),
+        // ---- shape (opsa)
+        new("Reshape", [[3, 4]], x => x[0].Reshape(2, 6)),
+        new("Reshape -1", [[2, 3, 4]], x => x[0].Reshape(-1, 4)),
+        new("Reshape -1 first of three", [[2, 3, 4]], x => x[0].Reshape(2, -1, 2)),
+        new("Reshape to scalar", [[1, 1]], x => x[0].Reshape()),
+        new("Reshape used twice", [[3, 4]], x => x[0].Reshape(4, 3).Mul(x[0].Reshape(-1, 3))),
+        new("Flatten", [[2, 3, 4]], x => x[0].Flatten()),
+        new("Flatten 0", [[2, 3, 4]], x => x[0].Flatten(0)),
+        new("Flatten 2 rank 4", [[2, 3, 2, 2]], x => x[0].Flatten(2)),
+        new("Transpose", [[3, 4]], x => x[0].Transpose()),
+        new("Transpose 1xn", [[1, 5]], x => x[0].Transpose()),
+        new("Transpose beyond one block", [[35, 33]], x => x[0].Transpose()),
+        new("Transpose batched", [[2, 3, 4]], x => x[0].Transpose()),
+        new("Transpose 0,2", [[2, 3, 4]], x => x[0].Transpose(0, 2)),
+        new("Transpose same axis", [[2, 3]], x => x[0].Transpose(1, 1)),
+        new("Permute rank 3", [[2, 3, 4]], x => x[0].Permute(2, 0, 1)),
+        new("Permute rank 3 keeps last", [[2, 3, 4]], x => x[0].Permute(1, 0, 2)),
+        new("Permute rank 4", [[2, 3, 2, 3]], x => x[0].Permute(0, 2, 3, 1)),
+        new("Permute rank 4 reversed", [[2, 3, 1, 4]], x => x[0].Permute(3, 2, 1, 0)),
+        new("Permute negative axes", [[2, 3, 4]], x => x[0].Permute(-1, 0, -2)),
+        new("Slice middle", [[5, 3]], x => x[0].Slice(1, 2)),
+        new("Slice at end", [[5, 3]], x => x[0].Slice(3, 2)),
+        new("Slice rank 3 one row", [[4, 2, 3]], x => x[0].Slice(2, 1)),
+        new("Slice 1-D", [[6]], x => x[0].Slice(2, 4)),
+        new("Slices recombined", [[4, 3]], x => x[0].Slice(0, 2).Mul(x[0].Slice(2, 2))),
+        new("Concat axis 0", [[2, 3], [1, 3], [4, 3]], x => Ops.Concat(0, x[0], x[1], x[2])),
+        new("Concat axis 1", [[2, 3], [2, 1], [2, 2]], x => Ops.Concat(1, x[0], x[1], x[2])),
+        new("Concat axis -1 rank 3", [[2, 1, 3], [2, 1, 1], [2, 1, 2]], x => Ops.Concat(-1, x[0], x[1], x[2])),
+        new("Concat four inputs axis 1", [[2, 1, 2], [2, 2, 2], [2, 1, 2], [2, 3, 2]], x => Ops.Concat(1, x[0], x[1], x[2], x[3])),
+        new("Concat same tensor twice", [[2, 3]], x => Ops.Concat(0, x[0], x[0])),
+        new("Concat single", [[2, 3]], x => Ops.Concat(1, x[0])),
     ];
 
     public static OpCase<T> Get(string name) => All.Single(c => c.Name == name);
