@@ -31,7 +31,6 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
     // Fixed class targets of the [4, 5] classification rows (the first and the last class included).
     private static readonly int[] Targets = [1, 0, 4, 2];
 
-    private static Tensor<T> S(double v) => Tensor.Scalar(T.CreateChecked(v));
     private static T C(double v) => T.CreateChecked(v);
 
     public static readonly OpCase<T>[] All =

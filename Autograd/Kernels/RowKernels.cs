@@ -25,11 +25,14 @@ public static class RowKernels
         for (int r = 0; r < rows; r++)
         {
             var xr = x.Slice(r * cols, cols); var yr = y.Slice(r * cols, cols);
-            TensorPrimitives.Subtract(xr, TensorPrimitives.Max(xr), yr);
+            T max = TensorPrimitives.Max(xr);
             // Σ exp through the destination row itself, then overwrite it: no scratch buffer needed.
+            TensorPrimitives.Subtract(xr, max, yr);
             TensorPrimitives.Exp(yr, yr);
             T logSum = T.Log(TensorPrimitives.Sum<T>(yr));
-            TensorPrimitives.Subtract(xr, TensorPrimitives.Max(xr) + logSum, yr);
+            // (x − max) − logSum, not x − (max + logSum): for |x| ~ 1e4 in float32 the sum would lose logSum's digits.
+            TensorPrimitives.Subtract(xr, max, yr);
+            TensorPrimitives.Subtract(yr, logSum, yr);
         }
     }
 

@@ -23,7 +23,8 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape);
         if (x.Length > 0)
         {
-            if (inner == 1) SoftmaxRows(x.AsReadOnlySpan(), y.AsSpan(), outer, n, log);
+            if (inner == 1 && log) Kernels.RowKernels.LogSoftmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
+            else if (inner == 1) Kernels.RowKernels.Softmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
             else SoftmaxStrided(x.AsReadOnlySpan(), y.AsSpan(), outer, n, inner, log);
         }
         if (Tape<T>.ShouldRecord(x))
@@ -33,27 +34,6 @@ public static partial class Ops
         }
         else Tape<T>.CheckForward(op, y);
         return y;
-    }
-
-    private static void SoftmaxRows<T>(ReadOnlySpan<T> x, Span<T> y, int rows, int n, bool log) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        using var exp = Scratch<T>.Rent(log ? n : 0);
-        for (int r = 0; r < rows; r++)
-        {
-            var xr = x.Slice(r * n, n);
-            var yr = y.Slice(r * n, n);
-            TensorPrimitives.Subtract(xr, TensorPrimitives.Max(xr), yr);
-            if (log)
-            {
-                TensorPrimitives.Exp(yr, exp.Span);
-                TensorPrimitives.Subtract(yr, T.Log(TensorPrimitives.Sum(exp.Span)), yr);
-            }
-            else
-            {
-                TensorPrimitives.Exp(yr, yr);
-                TensorPrimitives.Divide(yr, TensorPrimitives.Sum(yr), yr);
-            }
-        }
     }
 
     private static void SoftmaxStrided<T>(ReadOnlySpan<T> x, Span<T> y, int outer, int n, int inner, bool log) where T : unmanaged, IFloatingPointIeee754<T>
