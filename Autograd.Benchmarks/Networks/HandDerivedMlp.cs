@@ -13,10 +13,20 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
     private readonly NetworkSpec _spec;
     private readonly T[][] _w, _b, _gw, _gb;
     private int _batch = -1;
-    private T[][] _act = [], _grad = [];   // _act[0] is the input copy; _act[l+1] the output of layer l
+    // _act[l+1] is the output of layer l (after its activation; the logits for the last softmax layer) and _grad[l+1]
+    // the loss gradient w.r.t. layer l's pre-activation. Index 0 is unused: the caller's input is read in place.
+    private T[][] _act = [], _grad = [];
 
     public HandDerivedMlp(NetworkSpec spec, (T[] Weight, T[] Bias)[] parameters)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters.Length != spec.Layers)
+            throw new ArgumentException($"HandDerivedMlp: {parameters.Length} layers of parameters for network '{spec.Name}' with {spec.Layers} layers.");
+        for (int l = 0; l < spec.Layers; l++)
+            if (parameters[l].Weight.Length != spec.Sizes[l + 1] * spec.Sizes[l] || parameters[l].Bias.Length != spec.Sizes[l + 1])
+                throw new ArgumentException($"HandDerivedMlp: layer {l} of '{spec.Name}' needs weight [{spec.Sizes[l + 1]}, {spec.Sizes[l]}] and bias [{spec.Sizes[l + 1]}], " +
+                    $"got {parameters[l].Weight.Length} and {parameters[l].Bias.Length} values.");
         _spec = spec;
         _w = parameters.Select(p => (T[])p.Weight.Clone()).ToArray();
         _b = parameters.Select(p => (T[])p.Bias.Clone()).ToArray();
@@ -24,35 +34,57 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
         _gb = _b.Select(b => new T[b.Length]).ToArray();
     }
 
-    /// <summary>Gradients of the last <see cref="ForwardBackward"/>, per layer.</summary>
+    /// <summary>Gradients of the last <see cref="ForwardBackward"/>, per layer ([out, in] row-major).</summary>
     public IReadOnlyList<T[]> WeightGrads => _gw;
+    /// <summary>Bias gradients of the last <see cref="ForwardBackward"/>, per layer.</summary>
     public IReadOnlyList<T[]> BiasGrads => _gb;
+    /// <summary>The current weights, per layer ([out, in] row-major; writable, e.g. for finite differences).</summary>
     public IReadOnlyList<T[]> Weights => _w;
+    /// <summary>The current biases, per layer.</summary>
+    public IReadOnlyList<T[]> Biases => _b;
 
     private void EnsureBuffers(int batch)
     {
         if (batch == _batch) return;
         _batch = batch;
-        _act = _spec.Sizes.Select(n => new T[batch * n]).ToArray();
-        _grad = _spec.Sizes.Select(n => new T[batch * n]).ToArray();
+        // Plain loops: a lambda capturing batch would allocate its closure on every call, even on the early return.
+        _act = new T[_spec.Sizes.Length][];
+        _grad = new T[_spec.Sizes.Length][];
+        for (int i = 0; i < _act.Length; i++)
+        {
+            _act[i] = new T[i == 0 ? 0 : batch * _spec.Sizes[i]];
+            _grad[i] = new T[i == 0 ? 0 : batch * _spec.Sizes[i]];
+        }
+    }
+
+    private void CheckInput(ReadOnlySpan<T> x, int batch)
+    {
+        if (batch <= 0 || x.Length != batch * _spec.Sizes[0])
+            throw new ArgumentException($"HandDerivedMlp '{_spec.Name}': {x.Length} input values for a batch of {batch} × {_spec.Sizes[0]} features.");
     }
 
     /// <summary>Forward pass; returns the output layer (logits, or sigmoid outputs for the quadratic cost).</summary>
     public ReadOnlySpan<T> Forward(ReadOnlySpan<T> x, int batch)
     {
+        CheckInput(x, batch);
         EnsureBuffers(batch);
         var sizes = _spec.Sizes;
-        x[..(batch * sizes[0])].CopyTo(_act[0]);
         for (int l = 0; l < _spec.Layers; l++)
         {
+            ReadOnlySpan<T> input = l == 0 ? x : _act[l];
             var z = _act[l + 1].AsSpan();
-            for (int r = 0; r < batch; r++) _b[l].CopyTo(z.Slice(r * sizes[l + 1], sizes[l + 1]));
-            Gemm.Multiply<T>(false, true, batch, sizes[l + 1], sizes[l], _act[l], _w[l], z, accumulate: true);
+            CopyBiasIntoRows(_b[l], z, batch);
+            Gemm.Multiply<T>(false, true, batch, sizes[l + 1], sizes[l], input, _w[l], z, accumulate: true);
             bool last = l == _spec.Layers - 1;
             if (!last && _spec.Hidden == HiddenActivation.Relu) TensorPrimitives.Max(z, T.Zero, z);
             else if (!last || _spec.Loss == OutputLoss.SigmoidQuadratic) TensorPrimitives.Sigmoid(z, z);
         }
         return _act[^1];
+    }
+
+    private static void CopyBiasIntoRows(ReadOnlySpan<T> bias, Span<T> z, int rows)
+    {
+        for (int r = 0; r < rows; r++) bias.CopyTo(z.Slice(r * bias.Length, bias.Length));
     }
 
     /// <summary>Forward and backward: fills the gradients and returns the mean loss over the batch.</summary>
@@ -61,18 +93,29 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
         Forward(x, batch);
         var sizes = _spec.Sizes;
         int classes = sizes[^1];
+        if (labels.Length != batch)
+            throw new ArgumentException($"HandDerivedMlp '{_spec.Name}': {labels.Length} labels for a batch of {batch}.");
+        for (int r = 0; r < batch; r++)
+            if ((uint)labels[r] >= (uint)classes)   // an out-of-range label would silently hit another row
+                throw new ArgumentOutOfRangeException(nameof(labels), $"HandDerivedMlp '{_spec.Name}': label {labels[r]} at index {r} is outside [0, {classes}).");
+
         var output = _act[^1].AsSpan();
         var dz = _grad[^1].AsSpan();
         T loss = T.Zero, invBatch = T.One / T.CreateChecked(batch);
         if (_spec.Loss == OutputLoss.SoftmaxCrossEntropy)
         {
-            // d(mean CE)/dz = (softmax − onehot) / B
-            RowKernels.Softmax<T>(output, dz, batch, classes);
+            // loss_r = log Σ exp(z − max) − (z_t − max), which stays finite where log(softmax) would underflow to −∞;
+            // d(mean CE)/dz = (softmax − onehot) / B.
             for (int r = 0; r < batch; r++)
             {
-                ref T p = ref dz[r * classes + labels[r]];
-                loss -= T.Log(p);
-                p -= T.One;
+                var zr = output.Slice(r * classes, classes); var pr = dz.Slice(r * classes, classes);
+                TensorPrimitives.Subtract(zr, TensorPrimitives.Max(zr), pr);
+                T shiftedTarget = pr[labels[r]];
+                TensorPrimitives.Exp(pr, pr);
+                T sum = TensorPrimitives.Sum<T>(pr);
+                TensorPrimitives.Divide(pr, sum, pr);
+                loss += T.Log(sum) - shiftedTarget;
+                pr[labels[r]] -= T.One;
             }
             TensorPrimitives.Multiply(dz, invBatch, dz);
         }
@@ -88,7 +131,8 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
         for (int l = _spec.Layers - 1; l >= 0; l--)
         {
             var g = _grad[l + 1].AsSpan();
-            Gemm.Multiply<T>(true, false, sizes[l + 1], sizes[l], batch, g, _act[l], _gw[l], accumulate: false);
+            ReadOnlySpan<T> input = l == 0 ? x : _act[l];
+            Gemm.Multiply<T>(true, false, sizes[l + 1], sizes[l], batch, g, input, _gw[l], accumulate: false);
             _gb[l].AsSpan().Clear();
             RowKernels.AccumulateColumnSums<T>(g, _gb[l], batch);
             if (l == 0) break;

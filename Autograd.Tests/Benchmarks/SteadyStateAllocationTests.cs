@@ -1,0 +1,58 @@
+using Autograd.Benchmarks.Networks;
+
+namespace Autograd.Tests.Benchmarks;
+
+/// <summary>
+/// What a training step allocates once warm (the numbers MemoryDiagnoser reports, checked here without BenchmarkDotNet):
+/// nothing for the hand-derived network, and only per-op Tensor objects, never data buffers, for the tape.
+/// </summary>
+public class SteadyStateAllocationTests
+{
+    private const int Batch = 16, WarmUp = 5, Steps = 10;
+
+    [TearDown]
+    public void ForgetLeftovers() => Tape<float>.Current.Clear();
+
+    private static IEnumerable<TestCaseData> Networks() => NetworkSpec.All.Select(s => new TestCaseData(s.Name));
+
+    private static double BytesPerStep(Action step)
+    {
+        for (int i = 0; i < WarmUp; i++) step();   // JIT, per-batch buffers, pools and the tape's entry array
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Steps; i++) step();
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Steps;
+    }
+
+    [TestCaseSource(nameof(Networks))]
+    public void HandDerivedStepAllocatesNothing(string network)
+    {
+        var spec = NetworkSpec.ByName(network);
+        var hand = new HandDerivedMlp<float>(spec, spec.InitialParameters<float>(1));
+        var (x, labels) = spec.SyntheticBatch<float>(Batch, 2);
+        double bytes = BytesPerStep(() => hand.Step(x, labels, Batch, 0.01f));
+        TestContext.Out.WriteLine($"{network}: hand-derived step allocates {bytes:F0} bytes");
+        Assert.That(bytes, Is.Zero);
+    }
+
+    /// <summary>
+    /// A tape step allocates Tensor objects only (104 bytes each: object header, inline Shape, tape bookkeeping): one per
+    /// op result, one per intermediate gradient (the loss's seed included) and CrossEntropy's saved softmax, i.e.
+    /// 2·ops + 1 objects (mlp2: 9 × 104 = 936 bytes measured). Every data buffer comes from the scope's pool.
+    /// The bound allows 128 bytes per object (23% slack, at most ~700 bytes for deep); a leaked hidden-layer buffer
+    /// ([16, ≥ 30] floats, ≥ 1920 bytes) or input-sized one would exceed it.
+    /// </summary>
+    [TestCaseSource(nameof(Networks))]
+    public void TapeStepAllocatesOnlyTensorObjects(string network)
+    {
+        var spec = NetworkSpec.ByName(network);
+        var tape = new TapeMlp<float>(spec, spec.InitialParameters<float>(1));
+        var (x, labels) = spec.SyntheticBatch<float>(Batch, 2);
+        var batch = new TapeBatch<float>(spec, x, labels);
+        double bytes = BytesPerStep(() => tape.Step(batch, 0.01f));
+        // Linear + activation per layer (no hidden activation after the last one unless the cost is quadratic) + the loss op(s).
+        int ops = 2 * spec.Layers - 1 + (spec.Loss == OutputLoss.SigmoidQuadratic ? 3 : 1);
+        TestContext.Out.WriteLine($"{network}: tape step allocates {bytes:F0} bytes ({ops} recorded ops, {bytes / ops:F0} bytes per op)");
+        Assert.That(bytes, Is.LessThanOrEqualTo(128 * (2 * ops + 1)));
+        Assert.That(bytes, Is.GreaterThan(0), "the tape does allocate its Tensor objects; a zero would mean the measurement is broken");
+    }
+}
