@@ -1,1 +1,10 @@
-Console.WriteLine("Autograd benchmarks: coming with the benchmarks issue.");
+using Autograd.Benchmarks.Smoke;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project Autograd.Benchmarks -- --filter '*'          every suite, measured by BenchmarkDotNet
+// dotnet run -c Release --project Autograd.Benchmarks -- --smoke [substring…]  every case once, in process (CI)
+if (args.Length > 0 && args[0] == "--smoke")
+    return SmokeRunner.Run(typeof(Program).Assembly, args[1..]);
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
