@@ -67,15 +67,8 @@ public static partial class Ops
     }
 
     /// <summary>Hyperbolic tangent elementwise.</summary>
-    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Tanh(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Tanh", y, TanhBackward, x).Saved = y;
-        else Tape<T>.CheckForward("Tanh", y);
-        return y;
-    }
+    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Tanh", x, TensorPrimitives.Tanh, TanhBackward, saveOutput: true);
 
     private static void TanhBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
