@@ -23,8 +23,19 @@ public class GradCheckSweepTests
         InputKind.Positive => 0.5 + 1.5 * rng.NextDouble(),
         InputKind.Probability => 0.1 + 0.8 * rng.NextDouble(),
         InputKind.AwayFromKinks => (rng.NextDouble() < 0.5 ? -1 : 1) * (0.1 + 1.9 * rng.NextDouble()),
+        InputKind.AwayFromUnitBounds => AwayFromUnitBounds(rng),
         _ => -2 + 4 * rng.NextDouble(),
     };
+
+    // Rejection sampling: a point within 0.1 of a kink would make finite differences straddle it.
+    private static double AwayFromUnitBounds(Rng rng)
+    {
+        while (true)
+        {
+            double v = -2 + 4 * rng.NextDouble();
+            if (Math.Abs(v) >= 0.1 && Math.Abs(Math.Abs(v) - 1) >= 0.1) return v;
+        }
+    }
 
     [TestCaseSource(nameof(Names))]
     public void GradientMatchesFiniteDifferences(string name)

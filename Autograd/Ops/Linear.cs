@@ -39,7 +39,6 @@ public static partial class Ops
         // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy
         if (Tape<T>.TryGrad(x, out var gx)) Gemm.Multiply(false, false, rows, inF, outF, gy, w.AsReadOnlySpan(), gx, accumulate: true);
         if (Tape<T>.TryGrad(w, out var gw)) Gemm.Multiply(true, false, outF, inF, rows, gy, x.AsReadOnlySpan(), gw, accumulate: true);
-        if (Tape<T>.TryGrad(e.C, out var gb))
-            for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, gy.Slice(r * outF, outF), gb);
+        if (Tape<T>.TryGrad(e.C, out var gb)) RowKernels.AccumulateColumnSums(gy, gb, rows);
     }
 }

@@ -5,15 +5,286 @@ public static partial class Ops
     /// <summary>The sum of all elements, as a rank-0 tensor.</summary>
     public static Tensor<T> Sum<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         y.AsSpan()[0] = TensorPrimitives.Sum(x.AsReadOnlySpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Sum", y, SumAllBackward, x);
+        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Sum", y, SumAllBackward, x).X0 = T.One;
         else Tape<T>.CheckForward("Sum", y);
         return y;
     }
 
+    /// <summary>The mean of all elements, as a rank-0 tensor (NaN for an empty tensor, like PyTorch).</summary>
+    public static Tensor<T> Mean<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var y = Tensor<T>.Uninitialized(Shape.Scalar);
+        T count = T.CreateChecked(x.Length);
+        y.AsSpan()[0] = TensorPrimitives.Sum(x.AsReadOnlySpan()) / count;
+        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Mean", y, SumAllBackward, x).X0 = T.One / count;
+        else Tape<T>.CheckForward("Mean", y);
+        return y;
+    }
+
+    // X0 is the scale: 1 for Sum, 1/count for Mean.
     private static void SumAllBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.Add(gx, gy[0], gx);
+        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.Add(gx, gy[0] * e.X0, gx);
+    }
+
+    /// <summary>Sums over <paramref name="axis"/> (negative counts from the end); keeps it as size 1 if <paramref name="keepDim"/>.</summary>
+    public static Tensor<T> Sum<T>(this Tensor<T> x, int axis, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return ReduceSum("Sum", x, 1 << x.Shape.NormalizeAxis(axis, "Sum"), keepDim, mean: false);
+    }
+
+    /// <summary>Sums over every axis in <paramref name="axes"/> (distinct, negative ok); keeps them as size 1 if <paramref name="keepDim"/>.</summary>
+    public static Tensor<T> Sum<T>(this Tensor<T> x, int[] axes, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return ReduceSum("Sum", x, AxesMask("Sum", x.Shape, axes), keepDim, mean: false);
+    }
+
+    /// <summary>Averages over <paramref name="axis"/>; keeps it as size 1 if <paramref name="keepDim"/>.</summary>
+    public static Tensor<T> Mean<T>(this Tensor<T> x, int axis, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return ReduceSum("Mean", x, 1 << x.Shape.NormalizeAxis(axis, "Mean"), keepDim, mean: true);
+    }
+
+    /// <summary>Averages over every axis in <paramref name="axes"/> (distinct, negative ok); keeps them as size 1 if <paramref name="keepDim"/>.</summary>
+    public static Tensor<T> Mean<T>(this Tensor<T> x, int[] axes, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return ReduceSum("Mean", x, AxesMask("Mean", x.Shape, axes), keepDim, mean: true);
+    }
+
+    private static Tensor<T> ReduceSum<T>(string op, Tensor<T> x, int mask, bool keepDim, bool mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = Tensor<T>.Uninitialized(ReducedShape(x.Shape, mask, keepDim));
+        ReduceRuns(x.AsReadOnlySpan(), x.Shape, mask, y.AsSpan(), max: false);
+        T scale = T.One;
+        if (mean)
+        {
+            T count = T.CreateChecked(ReducedCount(x.Shape, mask));
+            TensorPrimitives.Divide(y.AsSpan(), count, y.AsSpan());
+            scale = T.One / count;
+        }
+        if (Tape<T>.ShouldRecord(x))
+        {
+            ref var e = ref Tape<T>.Record(op, y, ReduceSumBackward, x);
+            e.I0 = mask;
+            e.X0 = scale;
+        }
+        else Tape<T>.CheckForward(op, y);
+        return y;
+    }
+
+    // The gradient of a sum is the output gradient broadcast back over the reduced axes (scaled for a mean).
+    private static void ReduceSumBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var xShape = e.A!.Shape;
+        var kept = ReducedShape(xShape, e.I0, keepDim: true);
+        if (e.X0 == T.One)
+        {
+            Kernels.Broadcast.Apply<T, Kernels.AddOperator<T>>(gx, xShape, gy, kept, gx, xShape);
+            return;
+        }
+        using var scaled = Scratch<T>.Rent(gy.Length);
+        TensorPrimitives.Multiply(gy, e.X0, scaled.Span);
+        Kernels.Broadcast.Apply<T, Kernels.AddOperator<T>>(gx, xShape, scaled.Span, kept, gx, xShape);
+    }
+
+    // ---- Max and ArgMax. Tie rule: the gradient (and ArgMax) goes to the FIRST element of a slice equal to its maximum,
+    // like PyTorch's max(dim). +0 and −0 count as equal; a slice holding NaN has maximum NaN and its first NaN wins.
+    // Backward recovers that index by scanning the input for the saved output value, so nothing is allocated per step.
+
+    /// <summary>The largest element, as a rank-0 tensor; its gradient goes to the first maximal element.</summary>
+    public static Tensor<T> Max<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Length == 0) throw new ArgumentException($"Max: the tensor of shape {x.Shape} is empty; the maximum of no elements is undefined.", nameof(x));
+        var y = Tensor<T>.Uninitialized(Shape.Scalar);
+        y.AsSpan()[0] = TensorPrimitives.Max(x.AsReadOnlySpan());
+        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Max", y, MaxAllBackward, x);
+        else Tape<T>.CheckForward("Max", y);
+        return y;
+    }
+
+    private static void MaxAllBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var x = e.A!.AsReadOnlySpan();
+        gx[FirstIndexOf(x, 0, x.Length, 1, e.Output.AsReadOnlySpan()[0])] += gy[0];
+    }
+
+    /// <summary>
+    /// The maximum over <paramref name="axis"/>; keeps it as size 1 if <paramref name="keepDim"/>. The gradient of each
+    /// slice goes to its first maximal element (the element <see cref="ArgMax{T}"/> returns).
+    /// </summary>
+    public static Tensor<T> Max<T>(this Tensor<T> x, int axis, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int a = x.Shape.NormalizeAxis(axis, "Max");
+        if (x.Shape.Dimensions[a] == 0)
+            throw new ArgumentException($"Max: axis {axis} of shape {x.Shape} has size 0; the maximum of no elements is undefined.", nameof(axis));
+        var y = Tensor<T>.Uninitialized(ReducedShape(x.Shape, 1 << a, keepDim));
+        MaxAxis(x.AsReadOnlySpan(), x.Shape.Product(0, a), x.Shape.Dimensions[a], x.Shape.Product(a + 1, x.Rank), y.AsSpan());
+        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Max", y, MaxAxisBackward, x).I0 = a;
+        else Tape<T>.CheckForward("Max", y);
+        return y;
+    }
+
+    private static void MaxAxisBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var shape = e.A!.Shape;
+        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+        var x = e.A.AsReadOnlySpan();
+        var y = e.Output.AsReadOnlySpan();
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+            {
+                int start = o * n * inner + i, k = o * inner + i;
+                gx[start + FirstIndexOf(x, start, n, inner, y[k]) * inner] += gy[k];
+            }
+    }
+
+    /// <summary>
+    /// The index along <paramref name="axis"/> of the first maximal element of every slice (no gradient), in row-major
+    /// order of the shape without that axis: for logits [N, C] and axis −1, the predicted class of each row.
+    /// </summary>
+    public static int[] ArgMax<T>(this Tensor<T> x, int axis) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int a = x.Shape.NormalizeAxis(axis, "ArgMax");
+        int outer = x.Shape.Product(0, a), n = x.Shape.Dimensions[a], inner = x.Shape.Product(a + 1, x.Rank);
+        if (n == 0)
+            throw new ArgumentException($"ArgMax: axis {axis} of shape {x.Shape} has size 0; the maximum of no elements is undefined.", nameof(axis));
+        var src = x.AsReadOnlySpan();
+        var result = new int[outer * inner];
+        using var maxima = Scratch<T>.Rent(result.Length);
+        MaxAxis(src, outer, n, inner, maxima.Span);
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+                result[o * inner + i] = FirstIndexOf(src, o * n * inner + i, n, inner, maxima.Span[o * inner + i]);
+        return result;
+    }
+
+    // dst[o, i] = max_j src[o, j, i]  (n ≥ 1)
+    private static void MaxAxis<T>(ReadOnlySpan<T> src, int outer, int n, int inner, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (inner == 1)
+        {
+            for (int o = 0; o < outer; o++) dst[o] = TensorPrimitives.Max(src.Slice(o * n, n));
+            return;
+        }
+        for (int o = 0; o < outer; o++)
+        {
+            var d = dst.Slice(o * inner, inner);
+            var block = src.Slice(o * n * inner, n * inner);
+            block[..inner].CopyTo(d);
+            for (int j = 1; j < n; j++) TensorPrimitives.Max(d, block.Slice(j * inner, inner), d);
+        }
+    }
+
+    // The position j in [0, n) of the first src[start + j·stride] equal to value (NaN matches NaN).
+    private static int FirstIndexOf<T>(ReadOnlySpan<T> src, int start, int n, int stride, T value) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool nan = T.IsNaN(value);
+        for (int j = 0, p = start; j < n; j++, p += stride)
+            if (src[p] == value || (nan && T.IsNaN(src[p]))) return j;
+        throw new InvalidOperationException($"Max: the maximum {value} is no longer in its slice; the input was modified in place after the forward pass.");
+    }
+
+    // ---- shared axis machinery (also used by Max and ArgMax)
+
+    /// <summary>A bit mask of the normalized <paramref name="axes"/>, rejecting an empty list, duplicates and out-of-range axes.</summary>
+    private static int AxesMask(string op, Shape shape, int[] axes)
+    {
+        ArgumentNullException.ThrowIfNull(axes);
+        if (axes.Length == 0)
+            throw new ArgumentException($"{op}: the axes list is empty (shape {shape}); call {op}() without axes to reduce every element.", nameof(axes));
+        int mask = 0;
+        foreach (int axis in axes)
+        {
+            int a = shape.NormalizeAxis(axis, op);
+            if ((mask & (1 << a)) != 0)
+                throw new ArgumentException($"{op}: axis {axis} appears more than once in axes [{string.Join(", ", axes)}] for shape {shape}.", nameof(axes));
+            mask |= 1 << a;
+        }
+        return mask;
+    }
+
+    private static Shape ReducedShape(Shape shape, int mask, bool keepDim)
+    {
+        Span<int> d = stackalloc int[shape.Rank];
+        int r = 0;
+        for (int i = 0; i < shape.Rank; i++)
+        {
+            if ((mask & (1 << i)) == 0) d[r++] = shape.Dimensions[i];
+            else if (keepDim) d[r++] = 1;
+        }
+        return new Shape(d[..r]);
+    }
+
+    private static int ReducedCount(Shape shape, int mask)
+    {
+        int n = 1;
+        for (int i = 0; i < shape.Rank; i++) if ((mask & (1 << i)) != 0) n *= shape.Dimensions[i];
+        return n;
+    }
+
+    /// <summary>
+    /// Reduces the axes in <paramref name="mask"/> of <paramref name="src"/> into <paramref name="dst"/>. Adjacent reduced axes
+    /// form one run; each run is one [outer, n, inner] pass, from the rightmost run leftwards.
+    /// </summary>
+    private static void ReduceRuns<T>(ReadOnlySpan<T> src, Shape shape, int mask, Span<T> dst, bool max) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var dims = shape.Dimensions;
+        int runs = 0, firstPassLength = 1;
+        for (int i = dims.Length - 1; i >= 0; i--)
+        {
+            bool reduced = (mask & (1 << i)) != 0;
+            if (reduced && (i == dims.Length - 1 || (mask & (1 << (i + 1))) == 0)) runs++;
+            if (!reduced || runs > 1) firstPassLength *= dims[i];
+        }
+        // Intermediate results of a multi-run reduction ping-pong between two pooled buffers.
+        using var bufferA = Scratch<T>.Rent(runs > 1 ? firstPassLength : 0);
+        using var bufferB = Scratch<T>.Rent(runs > 2 ? firstPassLength : 0);
+
+        var current = src;
+        int inner = 1, pass = 0;
+        for (int i = dims.Length - 1; i >= 0;)
+        {
+            if ((mask & (1 << i)) == 0) { inner *= dims[i--]; continue; }
+            int n = 1;
+            while (i >= 0 && (mask & (1 << i)) != 0) n *= dims[i--];
+            int outer = shape.Product(0, i + 1);
+            bool last = ++pass == runs;
+            var target = last ? dst : (pass % 2 == 1 ? bufferA.Span : bufferB.Span)[..(outer * inner)];
+            if (max) MaxAxis(current, outer, n, inner, target);
+            else SumAxis(current, outer, n, inner, target);
+            current = target;
+        }
+    }
+
+    // dst[o, i] = Σ_j src[o, j, i]
+    private static void SumAxis<T>(ReadOnlySpan<T> src, int outer, int n, int inner, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (inner == 1)
+        {
+            for (int o = 0; o < outer; o++) dst[o] = TensorPrimitives.Sum(src.Slice(o * n, n));
+            return;
+        }
+        for (int o = 0; o < outer; o++)
+        {
+            var d = dst.Slice(o * inner, inner);
+            var block = src.Slice(o * n * inner, n * inner);
+            if (n == 0) { d.Clear(); continue; }
+            block[..inner].CopyTo(d);
+            for (int j = 1; j < n; j++) TensorPrimitives.Add(d, block.Slice(j * inner, inner), d);
+        }
     }
 }

@@ -93,14 +93,15 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (gradOutput is not null && gradOutput.Shape != root.Shape)
             throw new ArgumentException($"Backward: gradOutput has shape {gradOutput.Shape} but the output has shape {root.Shape}.");
 
+        // Checked before seeding: a rejected call must leave no gradient behind for the next, valid one.
+        var tape = root.Tape;
+        if (tape is not null && tape != Current)
+            throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
+
         TryGrad(root, out var seed);  // throws GraphFreedException for a freed graph
         if (gradOutput is null) seed[0] += T.One;
         else TensorPrimitives.Add(seed, gradOutput.AsReadOnlySpan(), seed);
-        if (root.IsLeaf) return;
-
-        var tape = root.Tape!;
-        if (tape != Current)
-            throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
+        if (tape is null) return;
         tape.Replay(root.Node, retainGraph);
     }
 

@@ -75,7 +75,13 @@ public sealed class Rng
     public void FillUniform<T>(Span<T> destination, double low, double high) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double width = high - low;
-        for (int i = 0; i < destination.Length; i++) destination[i] = T.CreateChecked(low + width * NextDouble());
+        T lo = T.CreateChecked(low), hi = T.CreateChecked(high);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            var v = T.CreateChecked(low + width * NextDouble());
+            // Rounding to float32 can land exactly on `high`; keep the interval half-open.
+            destination[i] = v >= hi && hi > lo ? T.BitDecrement(hi) : v;
+        }
     }
 
     /// <summary>Fills <paramref name="destination"/> from N(<paramref name="mean"/>, <paramref name="std"/>²).</summary>

@@ -1,7 +1,7 @@
 namespace Autograd;
 
 /// <summary>Creation of tensors: zeros, ones, full, from arrays, ranges and seeded random values.</summary>
-public static class Tensor
+public static partial class Tensor
 {
     /// <summary>A tensor of the given shape with unspecified contents (pooled inside a <see cref="TensorScope"/>).</summary>
     public static Tensor<T> Empty<T>(Shape shape) where T : unmanaged, IFloatingPointIeee754<T> => Tensor<T>.Uninitialized(shape);

@@ -1,0 +1,251 @@
+using System.Runtime.CompilerServices;
+
+namespace Autograd.Tests.Core;
+
+/// <summary>What the tape promises: accumulation, no-grad, detach, graph freeing, shared inputs and its error messages.</summary>
+public class TapeSemanticsTests
+{
+    [TearDown]
+    public void ForgetLeftovers() => Tape<double>.Current.Clear();   // a test that throws mid-graph leaves entries
+
+    private static Tensor<double> Leaf(params double[] v)
+    {
+        var t = Tensor.FromArray(v);
+        t.RequiresGrad = true;
+        return t;
+    }
+
+    private static Tensor<double> Const(params double[] v) => Tensor.FromArray(v);
+
+    // ---- accumulation and shared inputs
+
+    [Test]
+    public void GradientsOfTwoLossesAddUp()
+    {
+        var x = Leaf(1, -2);
+        (x * Const(3, 3)).Sum().Backward();
+        (x * x).Sum().Backward();
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 3.0 + 2, 3.0 - 4 }));
+    }
+
+    [Test]
+    public void SquareGetsBothFactorsGradient()
+    {
+        var x = Leaf(1.5, -2, 0.25);
+        (x * x).Sum().Backward();
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 3.0, -4, 0.5 }));
+    }
+
+    [Test]
+    public void InputUsedByTwoOpsGetsTheSum()
+    {
+        var x = Leaf(1, 2, 3);
+        (x * Const(5, 5, 5) + x.Neg()).Sum().Backward();   // d/dx (5x − x) = 4
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 4.0, 4, 4 }));
+    }
+
+    [Test]
+    public void DiamondGraphSumsBothPaths()
+    {
+        // a → b = 2a, a → c = a·a, d = b·c = 2a³: dd/da = 6a², reaching a along both branches.
+        var a = Leaf(0.5, -1, 2);
+        var b = a * Const(2, 2, 2);
+        var c = a * a;
+        (b * c).Sum().Backward();
+        Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 6 * 0.25, 6.0, 24 }).Within(1e-12));
+        GradCheck.Assert(t => { var bb = t[0] * Const(2, 2, 2); return (bb * (t[0] * t[0])).Sum(); }, [Leaf(0.5, -1, 2)]);
+    }
+
+    [Test]
+    public void BackwardWithGradOutputWeightsTheOutputs()
+    {
+        var x = Leaf(1, 2, 3, 4, 5, 6);
+        var y = x * Const(2, 2, 2, 2, 2, 2);
+        var g = Tensor.FromArray(new[] { 1.0, 0, -1, 2, 0.5, 3 });
+        y.Backward(g);
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 2.0, 0, -2, 4, 1, 6 }));
+    }
+
+    [Test]
+    public void BackwardOnALeafSeedsItsOwnGradient()
+    {
+        var x = Leaf(7);
+        x.Backward();
+        Assert.That(x.Grad!.Item(), Is.EqualTo(1.0));
+    }
+
+    // ---- no-grad
+
+    [Test]
+    public void NoGradRecordsNothing()
+    {
+        var x = Leaf(1, 2);
+        int before = Tape<double>.Current.Count;
+        Tensor<double> y;
+        using (Grad.NoGrad())
+        {
+            Assert.That(Grad.IsEnabled, Is.False);
+            y = (x * x + x).Sum();
+        }
+        Assert.That(Grad.IsEnabled, Is.True);
+        Assert.That(y.RequiresGrad, Is.False);
+        Assert.That(y.IsLeaf, Is.True);
+        Assert.That(Tape<double>.Current.Count, Is.EqualTo(before));
+        Assert.That(y.Item(), Is.EqualTo(8.0), "the values are still computed");
+        Assert.Throws<InvalidOperationException>(() => y.Backward());
+    }
+
+    [Test]
+    public void NestedNoGradEndsWithTheOutermost()
+    {
+        using (Grad.NoGrad())
+        {
+            using (Grad.NoGrad()) { }
+            Assert.That(Grad.IsEnabled, Is.False);
+        }
+        Assert.That(Grad.IsEnabled, Is.True);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference ProductOf(Tensor<double> x, bool noGrad)
+    {
+        using var region = noGrad ? Grad.NoGrad() : default;
+        var h = x * x;
+        _ = h.Sum();
+        return new WeakReference(h);
+    }
+
+    [Test]
+    public void NoGradKeepsNothingAlive()
+    {
+        var x = Leaf(1, 2, 3);
+        var recorded = ProductOf(x, noGrad: false);
+        var unrecorded = ProductOf(x, noGrad: true);
+        GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+        Assert.That(unrecorded.IsAlive, Is.False, "no-grad results are garbage as soon as the caller drops them");
+        Assert.That(recorded.IsAlive, Is.True, "a recorded intermediate is held by the tape until backward or Clear");
+        Tape<double>.Current.Clear();
+        GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();
+        Assert.That(recorded.IsAlive, Is.False, "a freed graph holds nothing");
+    }
+
+    // ---- detach
+
+    [Test]
+    public void DetachCutsTheGraph()
+    {
+        var x = Leaf(1, 2, 3);
+        var y = x * x;
+        var d = y.Detach();
+        Assert.That(d.IsLeaf, Is.True);
+        Assert.That(d.RequiresGrad, Is.False);
+        (d * x).Sum().Backward();   // d is a constant x², so the gradient is x², not 3x²
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 1.0, 4, 9 }));
+    }
+
+    [Test]
+    public void DetachSharesStorage()
+    {
+        var x = Leaf(1, 2);
+        var d = x.Detach();
+        d[0] = 10;
+        Assert.That(x[0], Is.EqualTo(10.0));
+        d.RequiresGrad = true;   // a detached tensor is a leaf of its own
+        (d * d).Sum().Backward();
+        Assert.That(x.Grad, Is.Null, "gradients reach the detached leaf, not its source");
+        Assert.That(d.Grad!.ToArray(), Is.EqualTo(new[] { 20.0, 4 }));
+    }
+
+    // ---- graph freeing
+
+    [Test]
+    public void RetainedGraphGivesTheSameGradientTwice()
+    {
+        var x = Leaf(1, -3);
+        var y = (x * x * x).Sum();
+        y.Backward(retainGraph: true);
+        var first = x.Grad!.ToArray();
+        x.ZeroGrad();
+        y.Backward();
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(first));
+        Assert.That(first, Is.EqualTo(new[] { 3.0, 27 }));
+    }
+
+    [Test]
+    public void FreedGraphThrowsEvenForAnIntermediate()
+    {
+        var x = Leaf(1, 2);
+        var h = x * x;
+        var y = h.Sum();
+        y.Backward();
+        Assert.Throws<GraphFreedException>(() => y.Backward());
+        var ex = Assert.Throws<GraphFreedException>(() => h.Backward(Tensor.Ones<double>(2)));
+        Assert.That(ex!.Message, Does.Contain("retainGraph"));
+    }
+
+    [Test]
+    public void ToStringOfAFreedIntermediateSaysSo()
+    {
+        var x = Leaf(1);
+        var y = x * x;
+        y.Backward();
+        Assert.That(y.ToString(), Does.Contain("freed"));
+    }
+
+    // ---- misuse gives clear errors
+
+    [Test]
+    public void RequiresGradCannotBeSetOnANonLeaf()
+    {
+        var x = Leaf(1, 2);
+        var y = x * x;
+        var ex = Assert.Throws<InvalidOperationException>(() => y.RequiresGrad = false);
+        Assert.That(ex!.Message, Does.Contain("leaf").And.Contain("Mul").And.Contain("Detach"));
+        Assert.That(y.RequiresGrad, Is.True);
+    }
+
+    [Test]
+    public void NonScalarBackwardNeedsGradOutput()
+    {
+        var x = Tensor.Ones<double>(2, 3);
+        x.RequiresGrad = true;
+        var y = x * x;
+        var ex = Assert.Throws<InvalidOperationException>(() => y.Backward());
+        Assert.That(ex!.Message, Does.Contain("[2, 3]").And.Contain("gradOutput"));
+    }
+
+    [Test]
+    public void GradOutputMustMatchTheOutputShape()
+    {
+        var x = Tensor.Ones<double>(2, 3);
+        x.RequiresGrad = true;
+        var y = x * x;
+        var ex = Assert.Throws<ArgumentException>(() => y.Backward(Tensor.Ones<double>(3, 2)));
+        Assert.That(ex!.Message, Does.Contain("[3, 2]").And.Contain("[2, 3]"));
+        y.Backward(Tensor.Ones<double>(2, 3));   // the failed call consumed nothing
+        Assert.That(x.Grad!.ToArray(), Is.All.EqualTo(2.0));
+    }
+
+    [Test]
+    public void BackwardOnATensorThatDoesNotRequireGradThrows()
+    {
+        var y = (Tensor.Ones<double>(2) * Tensor.Ones<double>(2)).Sum();
+        var ex = Assert.Throws<InvalidOperationException>(() => y.Backward());
+        Assert.That(ex!.Message, Does.Contain("does not require grad"));
+    }
+
+    [Test]
+    public void BackwardOnAnotherThreadIsRejected()
+    {
+        var x = Leaf(1, 2);
+        var y = (x * x).Sum();
+        Exception? error = null;
+        var thread = new Thread(() => { try { y.Backward(); } catch (Exception e) { error = e; } });
+        thread.Start();
+        thread.Join();
+        Assert.That(error, Is.TypeOf<InvalidOperationException>());
+        Assert.That(error!.Message, Does.Contain("another thread"));
+        y.Backward();   // the rejected call left no seed behind
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 2.0, 4 }));
+    }
+}

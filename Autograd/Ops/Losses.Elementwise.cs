@@ -1,0 +1,178 @@
+namespace Autograd;
+
+public static partial class Ops
+{
+    // ---- elementwise losses between a prediction and a target tensor of exactly the same shape.
+    // Gradients flow to both arguments when they require grad. Per-element values are written straight into the
+    // result (Reduction.None) or into a pooled scratch buffer that is then summed.
+
+    /// <summary>Mean squared error: (pred − target)² per element, reduced by <paramref name="reduction"/> (Mean averages over all elements).</summary>
+    public static Tensor<T> MseLoss<T>(this Tensor<T> pred, Tensor<T> target, Reduction reduction = Reduction.Mean)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckPair("MseLoss", pred, target, reduction);
+        var y = LossOutput<T>(pred.Shape, reduction);
+        using var buffer = Scratch<T>.Rent(reduction == Reduction.None ? 0 : pred.Length);
+        var losses = reduction == Reduction.None ? y.AsSpan() : buffer.Span;
+        TensorPrimitives.Subtract(pred.AsReadOnlySpan(), target.AsReadOnlySpan(), losses);
+        TensorPrimitives.Multiply(losses, losses, losses);
+        return FinishLoss("MseLoss", y, losses, reduction, MseLossBackward, pred, target);
+    }
+
+    // d/dpred = 2(pred − target) = −d/dtarget
+    private static void MseLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var d = Scratch<T>.Rent(e.A!.Length);
+        TensorPrimitives.Subtract(e.A.AsReadOnlySpan(), e.B!.AsReadOnlySpan(), d.Span);
+        TensorPrimitives.Multiply(d.Span, T.CreateChecked(2), d.Span);
+        AddLossGradients(ref e, gy, d.Span);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy −(t·log p + (1 − t)·log(1 − p)) for probabilities p in [0, 1]. Each log is clamped at −100 like
+    /// PyTorch, so p = 0 or 1 gives a finite loss (and a finite gradient).
+    /// </summary>
+    public static Tensor<T> BceLoss<T>(this Tensor<T> p, Tensor<T> target, Reduction reduction = Reduction.Mean)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckPair("BceLoss", p, target, reduction);
+        var ps = p.AsReadOnlySpan();
+        for (int i = 0; i < ps.Length; i++)
+            if (!(ps[i] >= T.Zero && ps[i] <= T.One))
+                throw new ArgumentOutOfRangeException(nameof(p), $"BceLoss: probabilities must be in [0, 1], but element {i} of the {p.Shape} input is {ps[i]} (apply Sigmoid, or use BceWithLogitsLoss on raw scores).");
+        var y = LossOutput<T>(p.Shape, reduction);
+        using var buffer = Scratch<T>.Rent(p.Length * (reduction == Reduction.None ? 1 : 2));
+        var losses = reduction == Reduction.None ? y.AsSpan() : buffer.Span[..p.Length];
+        var logP = buffer.Span.Slice(buffer.Span.Length - p.Length, p.Length);
+        ClampedLogs(ps, logP, losses);                                                    // losses = log(1 − p)
+        TensorPrimitives.Subtract(logP, losses, logP);                                    // log p − log(1 − p)
+        TensorPrimitives.FusedMultiplyAdd(target.AsReadOnlySpan(), logP, losses, losses); // t·log p + (1 − t)·log(1 − p)
+        TensorPrimitives.Negate(losses, losses);
+        return FinishLoss("BceLoss", y, losses, reduction, BceLossBackward, p, target);
+    }
+
+    private const double BceLogFloor = -100;
+
+    // logP = max(log p, −100), log1mP = max(log(1 − p), −100)
+    private static void ClampedLogs<T>(ReadOnlySpan<T> p, Span<T> logP, Span<T> log1mP) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T floor = T.CreateChecked(BceLogFloor);
+        TensorPrimitives.Log(p, logP);
+        TensorPrimitives.Max(logP, floor, logP);
+        TensorPrimitives.Subtract(T.One, p, log1mP);
+        TensorPrimitives.Log(log1mP, log1mP);
+        TensorPrimitives.Max(log1mP, floor, log1mP);
+    }
+
+    // d/dp = (p − t) / max(p(1 − p), 1e-12) (PyTorch's form, finite at p = 0 or 1); d/dt = log(1 − p) − log p (clamped logs).
+    private static void BceLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var p = e.A!.AsReadOnlySpan();
+        int n = p.Length;
+        using var scratch = Scratch<T>.Rent(2 * n);
+        var dp = scratch.Span[..n];
+        var dt = scratch.Span.Slice(n, n);
+        bool wantP = e.A.RequiresGrad, wantT = e.B!.RequiresGrad;
+        if (wantP)
+        {
+            TensorPrimitives.Subtract(T.One, p, dt);
+            TensorPrimitives.Multiply(dt, p, dt);
+            TensorPrimitives.Max(dt, T.CreateChecked(1e-12), dt);
+            TensorPrimitives.Subtract(p, e.B.AsReadOnlySpan(), dp);
+            TensorPrimitives.Divide(dp, dt, dp);
+            AddLossGradient(e.A, ref e, gy, dp);
+        }
+        if (wantT)
+        {
+            ClampedLogs(p, dp, dt);
+            TensorPrimitives.Subtract(dt, dp, dt);
+            AddLossGradient(e.B!, ref e, gy, dt);
+        }
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on raw scores x (sigmoid folded in), in the stable form max(x, 0) − x·t + log(1 + exp(−|x|)).
+    /// Gradient: σ(x) − t to the scores, −x to the target.
+    /// </summary>
+    public static Tensor<T> BceWithLogitsLoss<T>(this Tensor<T> logits, Tensor<T> target, Reduction reduction = Reduction.Mean)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckPair("BceWithLogitsLoss", logits, target, reduction);
+        var x = logits.AsReadOnlySpan();
+        var y = LossOutput<T>(logits.Shape, reduction);
+        using var buffer = Scratch<T>.Rent(x.Length * (reduction == Reduction.None ? 1 : 2));
+        var losses = reduction == Reduction.None ? y.AsSpan() : buffer.Span[..x.Length];
+        var softplus = buffer.Span.Slice(buffer.Span.Length - x.Length, x.Length);
+        TensorPrimitives.Abs(x, softplus);
+        TensorPrimitives.Negate(softplus, softplus);
+        TensorPrimitives.Exp(softplus, softplus);
+        TensorPrimitives.LogP1(softplus, softplus);                  // log(1 + exp(−|x|)): the argument of the log is in (1, 2]
+        TensorPrimitives.Multiply(x, target.AsReadOnlySpan(), losses);
+        TensorPrimitives.Subtract(softplus, losses, softplus);       // log(1 + exp(−|x|)) − x·t
+        TensorPrimitives.Max(x, T.Zero, losses);
+        TensorPrimitives.Add(losses, softplus, losses);
+        return FinishLoss("BceWithLogitsLoss", y, losses, reduction, BceWithLogitsLossBackward, logits, target);
+    }
+
+    private static void BceWithLogitsLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var x = e.A!.AsReadOnlySpan();
+        using var d = Scratch<T>.Rent(x.Length);
+        if (e.A.RequiresGrad)
+        {
+            TensorPrimitives.Sigmoid(x, d.Span);
+            TensorPrimitives.Subtract(d.Span, e.B!.AsReadOnlySpan(), d.Span);
+            AddLossGradient(e.A, ref e, gy, d.Span);
+        }
+        if (e.B!.RequiresGrad)
+        {
+            TensorPrimitives.Negate(x, d.Span);
+            AddLossGradient(e.B!, ref e, gy, d.Span);
+        }
+    }
+
+    // ---- machinery of the elementwise losses
+
+    private static void CheckPair<T>(string op, Tensor<T> input, Tensor<T> target, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(target);
+        CheckReduction(op, reduction);
+        if (input.Shape != target.Shape)
+            throw new ArgumentException($"{op}: the input has shape {input.Shape} but the target has shape {target.Shape}; they must be equal (no broadcasting).", nameof(target));
+    }
+
+    private static Tensor<T> LossOutput<T>(Shape inputShape, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Tensor<T>.Uninitialized(reduction == Reduction.None ? inputShape : Shape.Scalar);
+
+    // Reduces the per-element losses into y (unless None, where they already are y) and records the op.
+    private static Tensor<T> FinishLoss<T>(string op, Tensor<T> y, ReadOnlySpan<T> losses, Reduction reduction, BackwardFn<T> backward,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (reduction == Reduction.Sum) y.AsSpan()[0] = TensorPrimitives.Sum(losses);
+        else if (reduction == Reduction.Mean) y.AsSpan()[0] = TensorPrimitives.Sum(losses) / T.CreateChecked(losses.Length);
+        if (Tape<T>.ShouldRecord(input, target)) Tape<T>.Record(op, y, backward, input, target).I0 = (int)reduction;
+        else Tape<T>.CheckForward(op, y);
+        return y;
+    }
+
+    // input grad += ∂loss/∂element ⊙ d, target grad −= the same (for losses where d/dtarget = −d/dinput).
+    private static void AddLossGradients<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        AddLossGradient(e.A!, ref e, gy, d);
+        if (e.B!.RequiresGrad)
+        {
+            TensorPrimitives.Negate(d, d);
+            AddLossGradient(e.B, ref e, gy, d);
+        }
+    }
+
+    // x.grad += ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean).
+    private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(x, out var g)) return;
+        var reduction = (Reduction)e.I0;
+        if (reduction == Reduction.None) TensorPrimitives.FusedMultiplyAdd(d, gy, g, g);
+        else TensorPrimitives.MultiplyAdd(d, SampleScale(gy, reduction, 0, d.Length), g, g);
+    }
+}

@@ -1,0 +1,177 @@
+namespace Autograd;
+
+/// <summary>How a loss combines its per-element values.</summary>
+public enum Reduction
+{
+    /// <summary>The average (a rank-0 tensor): the sum divided by the number of samples (NllLoss, CrossEntropy) or elements.</summary>
+    Mean,
+    /// <summary>The sum (a rank-0 tensor).</summary>
+    Sum,
+    /// <summary>No reduction: one loss per sample (NllLoss, CrossEntropy) or per element.</summary>
+    None,
+}
+
+public static partial class Ops
+{
+    // ---- classification losses over [N, C] scores with integer class targets.
+    // The targets array is kept by reference until backward (no copy per step): do not change it before Backward().
+
+    /// <summary>
+    /// Negative log-likelihood: −logProbs[i, targets[i]] per sample, for log-probabilities [N, C]
+    /// (e.g. from <see cref="LogSoftmax{T}"/>) and N class indices in [0, C).
+    /// </summary>
+    public static Tensor<T> NllLoss<T>(this Tensor<T> logProbs, int[] targets, Reduction reduction = Reduction.Mean)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckClassification("NllLoss", logProbs, targets, reduction);
+        int n = logProbs.Shape[0], classes = logProbs.Shape[1];
+        var lp = logProbs.AsReadOnlySpan();
+        var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
+        var dst = y.AsSpan();
+        if (reduction == Reduction.None)
+            for (int i = 0; i < n; i++) dst[i] = -lp[i * classes + targets[i]];
+        else
+        {
+            T sum = T.Zero;
+            for (int i = 0; i < n; i++) sum -= lp[i * classes + targets[i]];
+            dst[0] = reduction == Reduction.Mean ? sum / T.CreateChecked(n) : sum;
+        }
+        if (Tape<T>.ShouldRecord(logProbs))
+        {
+            ref var e = ref Tape<T>.Record("NllLoss", y, NllLossBackward, logProbs);
+            e.I0 = (int)reduction;
+            e.Extra = targets;
+        }
+        else Tape<T>.CheckForward("NllLoss", y);
+        return y;
+    }
+
+    private static void NllLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var targets = (int[])e.Extra!;
+        int n = e.A!.Shape[0], classes = e.A.Shape[1];
+        var reduction = (Reduction)e.I0;
+        for (int i = 0; i < n; i++)
+            gx[i * classes + targets[i]] -= SampleScale(gy, reduction, i, n);
+    }
+
+    /// <summary>
+    /// Cross-entropy of raw scores [N, C] against N class indices: LogSoftmax and NllLoss fused into one stable op.
+    /// With <paramref name="labelSmoothing"/> ε the target distribution is (1 − ε)·onehot + ε/C, like PyTorch.
+    /// </summary>
+    public static Tensor<T> CrossEntropy<T>(this Tensor<T> logits, int[] targets, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckClassification("CrossEntropy", logits, targets, reduction);
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
+        int n = logits.Shape[0], classes = logits.Shape[1];
+        bool record = Tape<T>.ShouldRecord(logits);
+        // The softmax rows are what backward needs; without a tape they only live in a scratch row.
+        var probs = record ? Tensor<T>.Uninitialized(logits.Shape) : null;
+        using var row = Scratch<T>.Rent(record ? 0 : classes);
+        var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
+        var x = logits.AsReadOnlySpan();
+        T eps = T.CreateChecked(labelSmoothing), c = T.CreateChecked(classes), total = T.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            var p = record ? probs!.AsSpan().Slice(i * classes, classes) : row.Span;
+            var xi = x.Slice(i * classes, classes);
+            // p = x − max (shifted scores), then exp and normalize in place; log p = shifted − log Σ exp(shifted).
+            TensorPrimitives.Subtract(xi, TensorPrimitives.Max(xi), p);
+            T shiftedTarget = p[targets[i]];
+            T shiftedSum = eps == T.Zero ? T.Zero : TensorPrimitives.Sum(p);
+            TensorPrimitives.Exp(p, p);
+            T sumExp = TensorPrimitives.Sum(p);
+            TensorPrimitives.Divide(p, sumExp, p);
+            T logSumExp = T.Log(sumExp);
+            // −Σ_c q_c log p_c with q = (1 − ε)·onehot + ε/C
+            T loss = -(T.One - eps) * (shiftedTarget - logSumExp);
+            if (eps != T.Zero) loss -= eps / c * (shiftedSum - c * logSumExp);
+            if (reduction == Reduction.None) y.AsSpan()[i] = loss;
+            else total += loss;
+        }
+        if (reduction != Reduction.None) y.AsSpan()[0] = reduction == Reduction.Mean ? total / T.CreateChecked(n) : total;
+        if (record)
+        {
+            ref var e = ref Tape<T>.Record("CrossEntropy", y, CrossEntropyBackward, logits);
+            e.Saved = probs;
+            e.I0 = (int)reduction;
+            e.X0 = eps;
+            e.Extra = targets;
+        }
+        else Tape<T>.CheckForward("CrossEntropy", y);
+        return y;
+    }
+
+    // gx[i] += scale_i · (softmax_i − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C.
+    private static void CrossEntropyBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var targets = (int[])e.Extra!;
+        int n = e.A!.Shape[0], classes = e.A.Shape[1];
+        var reduction = (Reduction)e.I0;
+        var probs = e.Saved!.AsReadOnlySpan();
+        T eps = e.X0, uniform = e.X0 / T.CreateChecked(classes);
+        for (int i = 0; i < n; i++)
+        {
+            T s = SampleScale(gy, reduction, i, n);
+            var g = gx.Slice(i * classes, classes);
+            TensorPrimitives.MultiplyAdd(probs.Slice(i * classes, classes), s, g, g);
+            if (eps != T.Zero) TensorPrimitives.Subtract(g, s * uniform, g);
+            g[targets[i]] -= s * (T.One - eps);
+        }
+    }
+
+    /// <summary>A one-hot matrix [N, classes] (no gradient): row i is 1 at column labels[i] and 0 elsewhere.</summary>
+    public static Tensor<T> OneHot<T>(int[] labels, int classes) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), $"OneHot: classes must be positive, got {classes}.");
+        CheckTargets("OneHot", labels, classes);
+        var t = new Tensor<T>(new T[labels.Length * classes], new Shape(labels.Length, classes));
+        var span = t.AsSpan();
+        for (int i = 0; i < labels.Length; i++) span[i * classes + labels[i]] = T.One;
+        return t;
+    }
+
+    // ---- shared checks and scaling of every loss
+
+    private static void CheckClassification<T>(string op, Tensor<T> scores, int[] targets, Reduction reduction)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(targets);
+        CheckReduction(op, reduction);
+        if (scores.Rank != 2)
+            throw new ArgumentException($"{op}: the input must be [N, C] (samples × classes), got shape {scores.Shape}.", nameof(scores));
+        if (targets.Length != scores.Shape[0])
+            throw new ArgumentException($"{op}: {targets.Length} targets for an input of shape {scores.Shape} ({scores.Shape[0]} samples); they must match.", nameof(targets));
+        if (scores.Shape[1] == 0 && targets.Length > 0)
+            throw new ArgumentException($"{op}: the input of shape {scores.Shape} has no classes.", nameof(scores));
+        CheckTargets(op, targets, scores.Shape[1]);
+    }
+
+    private static void CheckTargets(string op, int[] targets, int classes)
+    {
+        for (int i = 0; i < targets.Length; i++)
+            if ((uint)targets[i] >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(targets), $"{op}: target at index {i} is {targets[i]}, outside the class range [0, {classes}) (C = {classes}).");
+    }
+
+    private static void CheckReduction(string op, Reduction reduction)
+    {
+        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None))
+            throw new ArgumentOutOfRangeException(nameof(reduction), $"{op}: unknown reduction {(int)reduction}; use Mean, Sum or None.");
+    }
+
+    // d(reduced loss)/d(loss of item i): gy[i] without reduction, gy[0] for a sum, gy[0]/count for a mean.
+    private static T SampleScale<T>(ReadOnlySpan<T> gy, Reduction reduction, int i, int count) where T : unmanaged, IFloatingPointIeee754<T> =>
+        reduction switch
+        {
+            Reduction.None => gy[i],
+            Reduction.Sum => gy[0],
+            _ => gy[0] / T.CreateChecked(count),
+        };
+}

@@ -1,0 +1,150 @@
+namespace Autograd;
+
+public static partial class Ops
+{
+    // Both ops subtract each slice's maximum before exponentiating, so no exp overflows (inputs of any magnitude),
+    // and save their output: the backward passes are O(n) per slice and need nothing else.
+    // The tensor is seen as [outer, n, inner] with n the softmax axis; inner == 1 (the last axis) runs per row
+    // with vector kernels, inner > 1 runs the same vector kernels across the inner positions.
+
+    /// <summary>exp(x − max) / Σ exp(x − max) along <paramref name="axis"/> (default: the last).</summary>
+    public static Tensor<T> Softmax<T>(this Tensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T> =>
+        SoftmaxFamily("Softmax", x, axis, log: false);
+
+    /// <summary>x − max − log Σ exp(x − max) along <paramref name="axis"/> (default: the last): the log of <see cref="Softmax{T}"/>, computed stably.</summary>
+    public static Tensor<T> LogSoftmax<T>(this Tensor<T> x, int axis = -1) where T : unmanaged, IFloatingPointIeee754<T> =>
+        SoftmaxFamily("LogSoftmax", x, axis, log: true);
+
+    private static Tensor<T> SoftmaxFamily<T>(string op, Tensor<T> x, int axis, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int a = x.Shape.NormalizeAxis(axis, op);
+        int outer = x.Shape.Product(0, a), n = x.Shape.Dimensions[a], inner = x.Shape.Product(a + 1, x.Rank);
+        var y = Tensor<T>.Uninitialized(x.Shape);
+        if (x.Length > 0)
+        {
+            if (inner == 1 && log) Kernels.RowKernels.LogSoftmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
+            else if (inner == 1) Kernels.RowKernels.Softmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
+            else SoftmaxStrided(x.AsReadOnlySpan(), y.AsSpan(), outer, n, inner, log);
+        }
+        if (Tape<T>.ShouldRecord(x))
+        {
+            ref var e = ref Tape<T>.Record(op, y, log ? LogSoftmaxBackward : SoftmaxBackward, x);
+            e.I0 = a;
+        }
+        else Tape<T>.CheckForward(op, y);
+        return y;
+    }
+
+    private static void SoftmaxStrided<T>(ReadOnlySpan<T> x, Span<T> y, int outer, int n, int inner, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        using var scratch = Scratch<T>.Rent(3 * inner);
+        var max = scratch.Span[..inner];
+        var sum = scratch.Span.Slice(inner, inner);
+        var exp = scratch.Span.Slice(2 * inner, inner);
+        for (int o = 0; o < outer; o++)
+        {
+            var xb = x.Slice(o * n * inner, n * inner);
+            var yb = y.Slice(o * n * inner, n * inner);
+            xb[..inner].CopyTo(max);
+            for (int j = 1; j < n; j++) TensorPrimitives.Max(max, xb.Slice(j * inner, inner), max);
+            sum.Clear();
+            for (int j = 0; j < n; j++)
+            {
+                var yj = yb.Slice(j * inner, inner);
+                TensorPrimitives.Subtract(xb.Slice(j * inner, inner), max, yj);
+                if (log)
+                {
+                    TensorPrimitives.Exp(yj, exp);
+                    TensorPrimitives.Add(sum, exp, sum);
+                }
+                else
+                {
+                    TensorPrimitives.Exp(yj, yj);
+                    TensorPrimitives.Add(sum, yj, sum);
+                }
+            }
+            if (log) TensorPrimitives.Log(sum, sum);
+            for (int j = 0; j < n; j++)
+            {
+                var yj = yb.Slice(j * inner, inner);
+                if (log) TensorPrimitives.Subtract(yj, sum, yj);
+                else TensorPrimitives.Divide(yj, sum, yj);
+            }
+        }
+    }
+
+    // gx += y ⊙ (gy − Σ gy⊙y), the sum taken over each slice.
+    private static void SoftmaxBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var shape = e.A!.Shape;
+        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+        var y = e.Output.AsReadOnlySpan();
+        if (inner == 1)
+        {
+            using var t = Scratch<T>.Rent(n);
+            for (int r = 0; r < outer; r++)
+            {
+                var yr = y.Slice(r * n, n); var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
+                TensorPrimitives.Subtract(gyr, TensorPrimitives.Dot(gyr, yr), t.Span);
+                TensorPrimitives.FusedMultiplyAdd(yr, t.Span, gxr, gxr);
+            }
+            return;
+        }
+        using var scratch = Scratch<T>.Rent(2 * inner);
+        var dot = scratch.Span[..inner];
+        var tmp = scratch.Span.Slice(inner, inner);
+        for (int o = 0; o < outer; o++)
+        {
+            int b = o * n * inner;
+            dot.Clear();
+            for (int j = 0; j < n; j++)
+                TensorPrimitives.FusedMultiplyAdd(gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner), dot, dot);
+            for (int j = 0; j < n; j++)
+            {
+                var gxj = gx.Slice(b + j * inner, inner);
+                TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), dot, tmp);
+                TensorPrimitives.FusedMultiplyAdd(y.Slice(b + j * inner, inner), tmp, gxj, gxj);
+            }
+        }
+    }
+
+    // gx += gy − softmax ⊙ Σ gy, with softmax = exp(y) recomputed from the saved log-softmax.
+    private static void LogSoftmaxBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
+        var shape = e.A!.Shape;
+        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+        var y = e.Output.AsReadOnlySpan();
+        if (inner == 1)
+        {
+            using var t = Scratch<T>.Rent(n);
+            for (int r = 0; r < outer; r++)
+            {
+                var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
+                TensorPrimitives.Exp(y.Slice(r * n, n), t.Span);
+                TensorPrimitives.MultiplyAdd(t.Span, -TensorPrimitives.Sum(gyr), gyr, t.Span);
+                TensorPrimitives.Add(gxr, t.Span, gxr);
+            }
+            return;
+        }
+        using var scratch = Scratch<T>.Rent(2 * inner);
+        var sum = scratch.Span[..inner];
+        var tmp = scratch.Span.Slice(inner, inner);
+        for (int o = 0; o < outer; o++)
+        {
+            int b = o * n * inner;
+            sum.Clear();
+            for (int j = 0; j < n; j++) TensorPrimitives.Add(sum, gy.Slice(b + j * inner, inner), sum);
+            for (int j = 0; j < n; j++)
+            {
+                var gxj = gx.Slice(b + j * inner, inner);
+                TensorPrimitives.Exp(y.Slice(b + j * inner, inner), tmp);
+                TensorPrimitives.Multiply(tmp, sum, tmp);
+                TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), tmp, tmp);
+                TensorPrimitives.Add(gxj, tmp, gxj);
+            }
+        }
+    }
+}
