@@ -70,13 +70,8 @@ public static partial class Ops
     }
 
     /// <summary>−x.</summary>
-    public static Tensor<T> Neg<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Negate(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Neg", y, NegBackward, x);
-        return y;
-    }
+    public static Tensor<T> Neg<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Neg", x, TensorPrimitives.Negate, NegBackward);
 
     private static void NegBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
