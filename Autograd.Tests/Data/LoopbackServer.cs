@@ -42,20 +42,30 @@ internal sealed class LoopbackServer : IDisposable
             HttpListenerContext ctx;
             try { ctx = await _listener.GetContextAsync(); }
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            string name = ctx.Request.Url!.AbsolutePath.Split('/')[^1];
-            Requests.Enqueue(name);
-            try
+            // Each request on its own task, and no exception may end the accept loop: a client that gives up early
+            // (timeouts, the next mirror) must not take the server down for the requests after it.
+            _ = Task.Run(() => RespondAsync(ctx));
+        }
+    }
+
+    private async Task RespondAsync(HttpListenerContext ctx)
+    {
+        string name = ctx.Request.Url!.AbsolutePath.Split('/')[^1];
+        Requests.Enqueue(name);
+        try
+        {
+            if (_files.TryGetValue(name, out var body))
             {
-                if (_files.TryGetValue(name, out var body))
-                {
-                    ctx.Response.StatusCode = 200;
-                    ctx.Response.ContentLength64 = body.Length;
-                    await ctx.Response.OutputStream.WriteAsync(body);
-                }
-                else ctx.Response.StatusCode = 404;
-                ctx.Response.Close();
+                ctx.Response.StatusCode = 200;
+                ctx.Response.ContentLength64 = body.Length;
+                await ctx.Response.OutputStream.WriteAsync(body);
             }
-            catch (HttpListenerException) { }
+            else ctx.Response.StatusCode = 404;
+            ctx.Response.Close();
+        }
+        catch (Exception)
+        {
+            try { ctx.Response.Abort(); } catch (Exception) { /* the connection is already gone */ }
         }
     }
 
