@@ -14,17 +14,22 @@ internal static class TrainCommand
         var trainer = new Trainer(recipe, data, log);
         trainer.Run();
         log.WriteLine(trainer.FinalLine());
-        if (options.OutDirectory is { } dir)
-        {
-            Directory.CreateDirectory(dir);
-            RunReport.WriteCsv(Path.Combine(dir, "metrics.csv"), trainer.History);
-            RunReport.WriteChart(Path.Combine(dir, "chart.png"), $"{recipe.Name} on {data.Source}", trainer.History);
-            trainer.Model!.Save(Path.Combine(dir, "model.safetensors"), new Dictionary<string, string>
-            {
-                ["recipe"] = recipe.Name, ["description"] = recipe.Description, ["test_accuracy"] = trainer.TestAccuracy.ToString("F4", System.Globalization.CultureInfo.InvariantCulture),
-            });
-            log.WriteLine($"wrote {dir}/metrics.csv, chart.png, model.safetensors");
-        }
+        if (options.OutDirectory is { } dir) WriteOutputs(dir, recipe, data, trainer, log);
         return 0;
+    }
+
+    /// <summary>metrics.csv, chart.png and model.safetensors in <paramref name="dir"/>, each written atomically.</summary>
+    public static void WriteOutputs(string dir, Recipe recipe, PreparedData data, Trainer trainer, TextWriter log)
+    {
+        Directory.CreateDirectory(dir);
+        RunReport.WriteCsv(Path.Combine(dir, "metrics.csv"), trainer.History);
+        RunReport.WriteChart(Path.Combine(dir, "chart.png"), $"{recipe.Name} on {data.Source}", trainer.History);
+        trainer.Model!.Save(Path.Combine(dir, "model.safetensors"), new Dictionary<string, string>
+        {
+            ["recipe"] = recipe.Name,
+            ["description"] = recipe.Description,
+            ["test_accuracy"] = trainer.TestAccuracy.ToString("F4", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        log.WriteLine($"wrote {Path.Combine(dir, "metrics.csv")}, chart.png and model.safetensors");
     }
 }
