@@ -3,30 +3,149 @@ namespace Autograd.Kernels;
 /// <summary>
 /// General matrix multiply on row-major spans: C[m×n] = op(A)·op(B), or C += op(A)·op(B) when
 /// <c>accumulate</c>. op(A) is A (m×k, row length k) or, with <c>transA</c>, Aᵀ where A is stored k×m.
-/// Likewise op(B) is B (k×n) or, with <c>transB</c>, Bᵀ where B is stored n×k. Transposes are never materialized.
+/// Likewise op(B) is B (k×n) or, with <c>transB</c>, Bᵀ where B is stored n×k. Transposes are never materialized:
+/// the packing routines read either layout directly.
 /// </summary>
 public static class Gemm
 {
-    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k,
+    // Measured on the 2-core dev box (AVX-512): below this many multiply-adds a second thread costs more than it saves.
+    private const long ParallelThreshold = 1L << 20;
+
+    [ThreadStatic] private static GemmIsa? _forcedIsa;
+
+    /// <summary>Kernel family for calls on this thread; tests lower it to cover the AVX2 and scalar paths.</summary>
+    internal static GemmIsa Isa
+    {
+        get => _forcedIsa ?? GemmDriver<float>.BestIsa;
+        set => _forcedIsa = value;
+    }
+
+    /// <summary>C[m×n] = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/>.</summary>
+    /// <param name="transA">A is stored k×m and op(A) = Aᵀ; otherwise A is stored m×k.</param>
+    /// <param name="transB">B is stored n×k and op(B) = Bᵀ; otherwise B is stored k×n.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">Inner dimension.</param>
+    /// <param name="a">At least m·k elements.</param>
+    /// <param name="b">At least k·n elements.</param>
+    /// <param name="c">At least m·n elements; only the first m·n are written.</param>
+    /// <param name="accumulate">Add to C instead of overwriting it (an overwritten C is never read, so it may hold garbage).</param>
+    public static unsafe void Multiply<T>(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Gemm: negative size m={m} n={n} k={k}.");
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
             throw new ArgumentException($"Gemm: spans too short for m={m} n={n} k={k} (A {a.Length}, B {b.Length}, C {c.Length}).");
-        var cm = c[..(m * n)];
-        if (!accumulate) cm.Clear();
-        if (k == 0) return;
-        // Placeholder reference kernel (i-p-j order so the inner loop is a contiguous row update).
-        for (int i = 0; i < m; i++)
+        if (m == 0 || n == 0) return;
+        if (k == 0)
         {
-            var crow = cm.Slice(i * n, n);
-            for (int p = 0; p < k; p++)
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        var isa = Isa;
+        fixed (T* pa = a, pb = b, pc = c)
+        {
+            nint lda = transA ? m : k, ldb = transB ? k : n;
+            if ((long)m * n * k <= TinyWork)
             {
-                T av = transA ? a[p * m + i] : a[i * k + p];
-                if (!transB) TensorPrimitives.FusedMultiplyAdd(b.Slice(p * n, n), av, crow, crow);
-                else for (int j = 0; j < n; j++) crow[j] += av * b[j * k + p];
+                Tiny(transA, transB, m, n, k, pa, pb, pc, accumulate);
+                return;
             }
+            // A single column or row of C: both layouts of the vector operand are contiguous, so it is a matrix-vector product.
+            if (n == 1)
+            {
+                if (transA) Gemv.RowCombination(isa, k, m, pb, pa, lda, pc, accumulate);
+                else Gemv.Dots(m, k, pb, pa, lda, pc, 1, accumulate);
+                return;
+            }
+            if (m == 1)
+            {
+                if (transB) Gemv.Dots(n, k, pa, pb, ldb, pc, 1, accumulate);
+                else Gemv.RowCombination(isa, k, n, pa, pb, ldb, pc, accumulate);
+                return;
+            }
+            long work = (long)m * n * k;
+            int threads = work < ParallelThreshold ? 1 : Math.Min(Threading.MaxThreads, Environment.ProcessorCount);
+            if (threads > 1 && GemmJob<T>.TryRun(isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate)) return;
+            GemmDriver<T>.Run(isa, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
+        }
+    }
+
+    // Below this many multiply-adds packing and tile set-up cost more than the arithmetic: a plain dot-product loop wins.
+    internal const long TinyWork = 512;
+
+    internal static unsafe void Tiny<T>(bool transA, bool transB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // op(A)(i,p) = a[i·aRow + p·aCol], op(B)(p,j) = b[p·bRow + j·bCol]: one loop serves all four layouts.
+        nint aRow = transA ? 1 : k, aCol = transA ? m : 1, bRow = transB ? 1 : n, bCol = transB ? k : 1;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.Zero;
+                T* ap = a + i * aRow, bp = b + j * bCol;
+                for (int p = 0; p < k; p++, ap += aCol, bp += bRow) sum += *ap * *bp;
+                c[i * n + j] = accumulate ? c[i * n + j] + sum : sum;
+            }
+    }
+}
+
+/// <summary>
+/// One multi-threaded GEMM call: C is cut into as many stripes as threads (whole micro-tiles each) and every
+/// stripe runs the serial driver with its own packing buffers. A per-thread instance with a cached delegate means a
+/// call allocates nothing of its own (Parallel.For still allocates a little internally).
+/// </summary>
+internal sealed unsafe class GemmJob<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [ThreadStatic] private static GemmJob<T>? _current;
+
+    private readonly Action<int> _body;
+    private GemmIsa _isa;
+    private bool _transA, _transB, _accumulate, _splitRows;
+    private int _m, _n, _k, _stripe;
+    private T* _a, _b, _c;
+    private nint _lda, _ldb;
+
+    private GemmJob() => _body = RunStripe;
+
+    public static bool TryRun(GemmIsa isa, int threads, bool transA, bool transB, int m, int n, int k,
+        T* a, nint lda, T* b, nint ldb, T* c, bool accumulate)
+    {
+        // Each stripe packs the whole of the other operand, so cut the dimension whose duplicate packing is cheaper:
+        // splitting rows re-packs B (k×n) per thread, splitting columns re-packs A (m×k); a transposing pack costs more.
+        int mr = GemmDriver<T>.Mr(isa), nr = GemmDriver<T>.Nr(isa);
+        long repackB = (long)k * n * (transB ? 3 : 1), repackA = (long)m * k * (transA ? 1 : 3);
+        bool splitRows = repackB <= repackA;
+        if (splitRows && m < 2 * mr) splitRows = false;
+        else if (!splitRows && n < 2 * nr) splitRows = true;
+        int extent = splitRows ? m : n, unit = splitRows ? mr : nr;
+        int stripe = (extent / threads + unit - 1) / unit * unit;
+        if (stripe == 0 || stripe >= extent) return false;
+        int parts = (extent + stripe - 1) / stripe;
+
+        var job = _current ??= new GemmJob<T>();
+        job._isa = isa; job._transA = transA; job._transB = transB; job._accumulate = accumulate; job._splitRows = splitRows;
+        job._m = m; job._n = n; job._k = k; job._stripe = stripe;
+        job._a = a; job._b = b; job._c = c; job._lda = lda; job._ldb = ldb;
+        Parallel.For(0, parts, Threading.Options, job._body);
+        return true;
+    }
+
+    private void RunStripe(int part)
+    {
+        int start = part * _stripe;
+        if (_splitRows)
+        {
+            int rows = Math.Min(_stripe, _m - start);
+            T* a = _transA ? _a + start : _a + start * _lda;
+            GemmDriver<T>.Run(_isa, _transA, _transB, rows, _n, _k, a, _lda, _b, _ldb, _c + (nint)start * _n, _n, _accumulate);
+        }
+        else
+        {
+            int cols = Math.Min(_stripe, _n - start);
+            T* b = _transB ? _b + start * _ldb : _b + start;
+            GemmDriver<T>.Run(_isa, _transA, _transB, _m, cols, _k, _a, _lda, b, _ldb, _c + start, _n, _accumulate);
         }
     }
 }

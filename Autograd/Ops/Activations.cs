@@ -45,16 +45,9 @@ public static partial class Ops
     }
 
     /// <summary>1 / (1 + e^−x); saturates to exactly 0 or 1 (never NaN) for large |x|.</summary>
-    public static Tensor<T> Sigmoid<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
+    public static Tensor<T> Sigmoid<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         // 1/(1 + e^−x) is stable on both sides: e^−x overflows to +∞ for very negative x, and 1/∞ = 0.
-        TensorPrimitives.Sigmoid(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Sigmoid", y, SigmoidBackward, x).Saved = y;
-        else Tape<T>.CheckForward("Sigmoid", y);
-        return y;
-    }
+        Unary("Sigmoid", x, TensorPrimitives.Sigmoid, SigmoidBackward, saveOutput: true);
 
     private static void SigmoidBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -67,15 +60,8 @@ public static partial class Ops
     }
 
     /// <summary>Hyperbolic tangent elementwise.</summary>
-    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Tanh(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Tanh", y, TanhBackward, x).Saved = y;
-        else Tape<T>.CheckForward("Tanh", y);
-        return y;
-    }
+    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Tanh", x, TensorPrimitives.Tanh, TanhBackward, saveOutput: true);
 
     private static void TanhBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {

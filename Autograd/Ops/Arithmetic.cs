@@ -70,20 +70,34 @@ public static partial class Ops
     }
 
     /// <summary>−x.</summary>
-    public static Tensor<T> Neg<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Negate(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Neg", y, NegBackward, x);
-        return y;
-    }
+    public static Tensor<T> Neg<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Neg", x, TensorPrimitives.Negate, NegBackward);
 
     private static void NegBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Tape<T>.TryGrad(e.A, out var ga)) TensorPrimitives.Subtract(ga, gy, ga);
     }
 
-    // ---- shared machinery of the binary ops
+    // ---- shared machinery
+
+    /// <summary>An elementwise kernel from input to output span (a TensorPrimitives method group).</summary>
+    private delegate void UnaryKernel<T>(ReadOnlySpan<T> x, Span<T> y);
+
+    // The forward of every plain elementwise op: a kernel into a new tensor, then record (saving y if backward needs it).
+    private static Tensor<T> Unary<T>(string op, Tensor<T> x, UnaryKernel<T> kernel, BackwardFn<T> backward, bool saveOutput = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var y = Tensor<T>.Uninitialized(x.Shape);
+        kernel(x.AsReadOnlySpan(), y.AsSpan());
+        if (Tape<T>.ShouldRecord(x))
+        {
+            ref var e = ref Tape<T>.Record(op, y, backward, x);
+            if (saveOutput) e.Saved = y;
+        }
+        else Tape<T>.CheckForward(op, y);
+        return y;
+    }
 
     private static Tensor<T> Binary<T, TOp>(string op, Tensor<T> a, Tensor<T> b, BackwardFn<T> backward)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : IBinaryOperator<T>

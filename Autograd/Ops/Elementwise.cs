@@ -112,15 +112,8 @@ public static partial class Ops
     // ---- Exp, Log, Sqrt, Square
 
     /// <summary>eˣ elementwise.</summary>
-    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Exp(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Exp", y, ExpBackward, x).Saved = y;
-        else Tape<T>.CheckForward("Exp", y);
-        return y;
-    }
+    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Exp", x, TensorPrimitives.Exp, ExpBackward, saveOutput: true);
 
     private static void ExpBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -128,15 +121,8 @@ public static partial class Ops
     }
 
     /// <summary>Natural logarithm elementwise (−∞ at 0, NaN below).</summary>
-    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Log(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Log", y, LogBackward, x);
-        else Tape<T>.CheckForward("Log", y);
-        return y;
-    }
+    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Log", x, TensorPrimitives.Log, LogBackward);
 
     private static void LogBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -147,15 +133,8 @@ public static partial class Ops
     }
 
     /// <summary>√x elementwise.</summary>
-    public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Sqrt(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Sqrt", y, SqrtBackward, x).Saved = y;
-        else Tape<T>.CheckForward("Sqrt", y);
-        return y;
-    }
+    public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Sqrt", x, TensorPrimitives.Sqrt, SqrtBackward, saveOutput: true);
 
     private static void SqrtBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -187,15 +166,8 @@ public static partial class Ops
     // ---- Abs, Clamp (piecewise linear: the gradient is a mask)
 
     /// <summary>|x| elementwise; the subgradient at 0 is taken as 0 (like PyTorch).</summary>
-    public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        var y = Tensor<T>.Uninitialized(x.Shape);
-        TensorPrimitives.Abs(x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Abs", y, AbsBackward, x);
-        else Tape<T>.CheckForward("Abs", y);
-        return y;
-    }
+    public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Unary("Abs", x, TensorPrimitives.Abs, AbsBackward);
 
     private static void AbsBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,0 +1,125 @@
+using System.Text.RegularExpressions;
+using Autograd.Examples;
+using Autograd.Examples.Training;
+using Autograd.Nn;
+using Autograd.Nn.Data;
+using Autograd.Tests.Data;
+
+namespace Autograd.Tests.Examples;
+
+/// <summary>The Examples app end to end on small slices of the bundled digits (a few seconds in all).</summary>
+public class ExamplesTests
+{
+    private static PreparedData Small(Recipe recipe, int train, int test)
+    {
+        var (tr, te) = BundledDigits.Load<float>(recipe.Scale);
+        tr = tr.Subset(Enumerable.Range(0, train).ToArray());
+        te = te.Subset(Enumerable.Range(0, test).ToArray());
+        if (recipe.Standardize)
+        {
+            var s = Standardizer<float>.Fit(tr);
+            (tr, te) = (s.Transform(tr), s.Transform(te));
+        }
+        var eval = te;
+        if (recipe.ValidationFraction is double f) (tr, eval) = tr.Split(1 - f, recipe.ValidationSeed);
+        return new PreparedData("test slice", tr, eval, ReferenceEquals(eval, te) ? "test" : "val", te, 10);
+    }
+
+    public static IEnumerable<string> LabNames => Labs.All.Where(r => !r.Name.StartsWith("L4", StringComparison.Ordinal)).Select(r => r.Name)
+        .Concat(Models.All.Select(r => r.Name));
+
+    [TestCaseSource(nameof(LabNames))]
+    public void EveryRecipeTrainsWithoutNaNAndPrintsTheFinalLine(string name)
+    {
+        var recipe = Labs.All.Concat(Models.All).Single(r => r.Name == name) with { Epochs = 2 };
+        // Per-sample labs get a smaller slice so the whole sweep stays quick.
+        int train = recipe.BatchSize == 1 ? 200 : 1300;
+        var log = new StringWriter();
+        var trainer = new Trainer(recipe, Small(recipe, train, 300), log);
+        trainer.Run();
+        Assert.That(trainer.History, Has.Count.EqualTo(2));
+        Assert.That(trainer.History.Select(e => e.TrainLoss), Has.All.Matches<double>(double.IsFinite), log.ToString());
+        Assert.That(trainer.FinalLine(), Does.Match($@"^final model={Regex.Escape(name)} test_accuracy=\d\.\d{{4}} train_samples_per_s=\d+ epochs=2$"));
+    }
+
+    [Test]
+    public void DefaultRecipeLearns()
+    {
+        var recipe = Models.Default with { Epochs = 2 };
+        var trainer = new Trainer(recipe, Small(recipe, 2000, 500), TextWriter.Null);
+        trainer.Run();
+        Assert.That(trainer.TestAccuracy, Is.GreaterThan(0.85), "two epochs on 2,000 digits");
+        Assert.That(trainer.History[1].TrainLoss, Is.LessThan(trainer.History[0].TrainLoss));
+    }
+
+    [Test]
+    public void OutFolderGetsMetricsChartAndLoadableModel()
+    {
+        using var dir = new TempDir();
+        var recipe = Models.Mlp1 with { Epochs = 2 };
+        var log = new StringWriter();
+        var data = Small(recipe, 500, 200);
+        var trainer = new Trainer(recipe, data, log);
+        trainer.Run();
+        TrainCommand.WriteOutputs(dir.Path, recipe, data, trainer, log);
+
+        var csv = File.ReadAllLines(dir.File("metrics.csv"));
+        Assert.That(csv[0], Is.EqualTo("epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_samples_per_s"));
+        Assert.That(csv, Has.Length.EqualTo(3));
+        var png = File.ReadAllBytes(dir.File("chart.png"));
+        Assert.That(png.Take(8), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "PNG signature");
+
+        var reloaded = recipe.Model(784, 10, new Rng(99));
+        reloaded.Load(dir.File("model.safetensors"));
+        var original = trainer.Model!.NamedParameters();
+        foreach (var (name, p) in reloaded.NamedParameters())
+            Assert.That(p.ToArray(), Is.EqualTo(original.Single(kv => kv.Key == name).Value.ToArray()), name);
+        Assert.That(Directory.GetFiles(dir.Path), Has.Length.EqualTo(3), "no temporary files left behind");
+    }
+
+    [Test]
+    public void LabL4RunsOnCifarFormatFolder()
+    {
+        using var dir = new TempDir();
+        foreach (var (file, i) in Cifar10Reader.TrainFiles.Select((f, i) => (f, i)))
+            File.WriteAllBytes(dir.File(file), DataTestFiles.CifarRecords(40, firstIndex: i * 40));
+        File.WriteAllBytes(dir.File(Cifar10Reader.TestFile), DataTestFiles.CifarRecords(30, firstIndex: 1000));
+        foreach (var recipe in new[] { Labs.L4, Labs.L4Softmax })
+        {
+            var data = DataSources.Load(dir.Path, recipe with { Epochs = 3 });
+            Assert.That(data.Train.FeatureCount, Is.EqualTo(3072));
+            Assert.That(data.Train.Count + data.Eval.Count, Is.EqualTo(200));
+            var trainer = new Trainer(recipe with { Epochs = 3 }, data, TextWriter.Null);
+            trainer.Run();
+            Assert.That(trainer.History.Select(e => e.TrainLoss), Has.All.Matches<double>(double.IsFinite));
+            Assert.That(trainer.History[0].TrainSamplesPerSecond, Is.GreaterThan(0));
+        }
+    }
+
+    [Test]
+    public void GradCheckDemoAgreesWithTheTape()
+    {
+        var log = new StringWriter();
+        Assert.That(GradCheckDemo.Run(samples: 5, log), Is.EqualTo(0), log.ToString());
+        Assert.That(log.ToString(), Does.Contain("gradcheck: PASS").And.Contain("15,910 parameters"));
+    }
+
+    [Test]
+    public void CommandLineRejectsBadOptions()
+    {
+        Assert.That(Run("train", "--lab", "L9"), Is.Not.EqualTo(0));
+        Assert.That(Run("train", "--epochs", "0"), Is.Not.EqualTo(0));
+        Assert.That(Run("train", "--lab", "L3", "--model", "mlp1"), Is.Not.EqualTo(0));
+    }
+
+    private static int Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        try
+        {
+            Console.SetOut(TextWriter.Null); Console.SetError(TextWriter.Null);
+            return (int)typeof(TrainCommand).Assembly.EntryPoint!.Invoke(null, [args])!;
+        }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+}

@@ -1,0 +1,156 @@
+using Autograd.Kernels;
+
+namespace Autograd.Tests.Kernels;
+
+/// <summary>
+/// GEMM against a naive float64 triple loop: every transpose combination, float and double, edge and block-boundary
+/// shapes, accumulate on and off, one and two threads, and each kernel family the CPU can run.
+/// </summary>
+public class GemmTests
+{
+    // (m, n, k): empty, 1, primes, micro-tile (8×32 / 6×16 / 4×4) and KC-block (192/384) boundaries, gemv shapes.
+    public static readonly (int M, int N, int K)[] Shapes =
+    [
+        (0, 5, 3), (5, 0, 3), (4, 6, 0), (1, 1, 1), (2, 3, 1), (1, 7, 5), (7, 1, 5), (1, 1, 9), (1, 70, 33), (70, 1, 33),
+        (3, 4, 5), (7, 13, 17), (8, 32, 16), (9, 33, 8), (6, 16, 7), (5, 17, 3), (31, 31, 31),
+        (63, 63, 63), (64, 64, 64), (65, 65, 65), (63, 65, 64), (8, 16, 193), (17, 48, 385), (40, 100, 800),
+    ];
+
+    // The MNIST MLP's products (m, n, k): forward x·W, backward dX = dY·Wᵀ, dW = Xᵀ·dY, and an odd-sized large one.
+    public static readonly (int M, int N, int K)[] NetworkShapes = [(64, 196, 784), (64, 784, 196), (784, 196, 64), (64, 10, 196), (129, 257, 67), (13, 1001, 97)];
+
+    public static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var (m, n, k) in Shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (bool acc in new[] { false, true })
+                        yield return new TestCaseData(ta, tb, m, n, k, acc).SetArgDisplayNames($"{(ta ? "T" : "N")}{(tb ? "T" : "N")} {m}x{n}x{k}{(acc ? " +=" : "")}");
+    }
+
+    public static IEnumerable<TestCaseData> NetworkCases()
+    {
+        foreach (var (m, n, k) in NetworkShapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (int threads in new[] { 1, 2 })
+                        yield return new TestCaseData(ta, tb, m, n, k, threads).SetArgDisplayNames($"{(ta ? "T" : "N")}{(tb ? "T" : "N")} {m}x{n}x{k} threads={threads}");
+    }
+
+    // Names, not the internal enum, so the public test method can take them; only families this CPU runs natively.
+    public static IEnumerable<string> Isas() => Enum.GetValues<GemmIsa>().Where(i => i <= Gemm.Isa).Select(i => i.ToString());
+
+    [TestCaseSource(nameof(Cases))]
+    public void FloatMatchesReference(bool transA, bool transB, int m, int n, int k, bool accumulate) =>
+        Check<float>(transA, transB, m, n, k, accumulate, seed: 1);
+
+    [TestCaseSource(nameof(Cases))]
+    public void DoubleMatchesReference(bool transA, bool transB, int m, int n, int k, bool accumulate) =>
+        Check<double>(transA, transB, m, n, k, accumulate, seed: 2);
+
+    [TestCaseSource(nameof(NetworkCases))]
+    public void NetworkShapesMatchReference(bool transA, bool transB, int m, int n, int k, int threads)
+    {
+        WithThreads(threads, () =>
+        {
+            Check<float>(transA, transB, m, n, k, accumulate: false, seed: 3);
+            Check<double>(transA, transB, m, n, k, accumulate: true, seed: 4);
+        });
+    }
+
+    [Test]
+    public void LargeFloatMatchesReferenceOnTwoThreads() =>
+        WithThreads(2, () => Check<float>(false, false, 1000, 500, 784, accumulate: true, seed: 5));
+
+    [Test]
+    public void EveryKernelFamilyMatchesReference([ValueSource(nameof(Isas))] string isa)
+    {
+        var saved = Gemm.Isa;
+        try
+        {
+            Gemm.Isa = Enum.Parse<GemmIsa>(isa);
+            foreach (var (m, n, k) in Shapes.Concat(NetworkShapes.Take(3)))
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                    {
+                        Check<float>(ta, tb, m, n, k, accumulate: (m + k) % 2 == 0, seed: 6);
+                        Check<double>(ta, tb, m, n, k, accumulate: (n + k) % 2 == 0, seed: 7);
+                    }
+        }
+        finally { Gemm.Isa = saved; }
+    }
+
+    [Test]
+    public void RepeatedCallsGiveIdenticalResults()
+    {
+        // Reused packing buffers must not carry state from a larger earlier call into a smaller later one.
+        var a = Random<float>(65 * 385, 8); var b = Random<float>(385 * 70, 9);
+        var first = new float[65 * 70]; var again = new float[65 * 70];
+        Gemm.Multiply<float>(false, false, 65, 70, 385, a, b, first, false);
+        Gemm.Multiply<float>(true, true, 300, 300, 300, Random<float>(90000, 10), Random<float>(90000, 11), new float[90000], false);
+        Gemm.Multiply<float>(false, false, 65, 70, 385, a, b, again, false);
+        Assert.That(again, Is.EqualTo(first));
+    }
+
+    [Test]
+    public void RejectsBadSizes()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply<float>(false, false, -1, 2, 2, new float[4], new float[4], new float[4], false));
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply<float>(false, false, 2, 2, 3, new float[5], new float[6], new float[4], false));
+        Assert.That(ex!.Message, Does.Contain("m=2 n=2 k=3"));
+    }
+
+    [Test]
+    public void MaxThreadsRejectsValuesBelowOne()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Threading.MaxThreads = 0);
+        Assert.That(ex!.Message, Does.Contain("0"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Threading.MaxThreads = -3);
+        Assert.That(Threading.MaxThreads, Is.GreaterThanOrEqualTo(1));
+    }
+
+    private static void WithThreads(int threads, Action body)
+    {
+        int saved = Threading.MaxThreads;
+        try { Threading.MaxThreads = threads; body(); }
+        finally { Threading.MaxThreads = saved; }
+    }
+
+    private static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = Random<T>(m * k, seed); var b = Random<T>(k * n, seed + 100);
+        // Two sentinel elements past m·n must survive; an overwritten C starts as NaN, which must never leak in.
+        var c = new T[m * n + 2];
+        var c0 = accumulate ? Random<T>(m * n, seed + 200) : null;
+        for (int i = 0; i < c.Length; i++) c[i] = i < m * n ? (c0 is null ? T.NaN : c0[i]) : T.CreateChecked(42);
+
+        Gemm.Multiply<T>(transA, transB, m, n, k, a, b, c, accumulate);
+
+        // Rounding bound for a length-k dot product: k·ε·Σ|a||b| (plus the accumulated C term).
+        double eps = typeof(T) == typeof(float) ? 1.2e-7 : 2.3e-16;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double exact = c0 is null ? 0 : double.CreateChecked(c0[i * n + j]), magnitude = Math.Abs(exact);
+                for (int p = 0; p < k; p++)
+                {
+                    double x = double.CreateChecked(transA ? a[p * m + i] : a[i * k + p]);
+                    double y = double.CreateChecked(transB ? b[j * k + p] : b[p * n + j]);
+                    exact += x * y; magnitude += Math.Abs(x * y);
+                }
+                double got = double.CreateChecked(c[i * n + j]);
+                if (!(Math.Abs(got - exact) <= (k + 2) * eps * magnitude + 1e-300))
+                    Assert.Fail($"{typeof(T).Name} {(transA ? "T" : "N")}{(transB ? "T" : "N")} {m}x{n}x{k}: C[{i},{j}] = {got}, expected {exact}");
+            }
+        Assert.That(c[m * n], Is.EqualTo(T.CreateChecked(42)));
+        Assert.That(c[m * n + 1], Is.EqualTo(T.CreateChecked(42)));
+    }
+
+    private static T[] Random<T>(int length, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new System.Random(seed);
+        var values = new T[length];
+        for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(rng.NextDouble() * 2 - 1);
+        return values;
+    }
+}

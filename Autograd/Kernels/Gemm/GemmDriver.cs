@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Autograd.Kernels;
+
+/// <summary>Which micro-kernel family GEMM runs; the best supported one unless a test forces a lower one.</summary>
+internal enum GemmIsa { Scalar, Avx2, Avx512 }
+
+/// <summary>
+/// The BLIS-style blocked GEMM for one thread's share of C. Loop nest, outermost first:
+/// rows of C in blocks of MC (packed A block lives in L3), k in blocks of KC, columns in blocks of NC
+/// (packed KC×NC B block lives in L2), then MR-row A panels (stay in L1 while) NR-column B panels stream past.
+/// </summary>
+internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    // Packing buffers are per thread (each thread packs its own share) and grow monotonically, so steady state allocates nothing.
+    [ThreadStatic] private static T[]? _packA;
+    [ThreadStatic] private static T[]? _packB;
+
+    private const int CacheLine = 64;
+    private const int L1PanelBytes = 12 * 1024;     // MR×KC A panel: a quarter of the 48 KB L1, the rest for streaming B
+    private const int L2BlockBytes = 1024 * 1024;   // KC×NC B block: half of the 2 MB L2
+    private const int L3BlockBytes = 2 * 1024 * 1024;
+
+    /// <summary>Micro-tile rows for the kernel family.</summary>
+    public static int Mr(GemmIsa isa) => isa switch { GemmIsa.Avx512 => 8, GemmIsa.Avx2 => 6, _ => 4 };
+
+    /// <summary>Micro-tile columns of the wide kernel.</summary>
+    public static int Nr(GemmIsa isa) => isa switch { GemmIsa.Avx512 => 2 * Vector512<T>.Count, GemmIsa.Avx2 => 2 * Vector256<T>.Count, _ => 4 };
+
+    /// <summary>Columns of the narrow kernel used for a ragged last column panel.</summary>
+    public static int Narrow(GemmIsa isa) => isa switch { GemmIsa.Avx512 => Vector512<T>.Count, GemmIsa.Avx2 => Vector256<T>.Count, _ => 4 };
+
+    /// <summary>C[m×n] (+)= op(A)·op(B) with leading dimensions; pointers are at element (0,0) of each operand.</summary>
+    public static void Run(GemmIsa isa, bool transA, bool transB, int m, int n, int k,
+        T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate)
+    {
+        int mr = Mr(isa), nr = Nr(isa), narrow = Narrow(isa);
+        // Balanced blocks: 784 = 2×392 beats 384+384+16, whose thin last block would pay full C traffic for little work.
+        int kcMax = Math.Max(16, L1PanelBytes / (mr * sizeof(T)));
+        int kc0 = DivUp(k, DivUp(k, kcMax));
+        int ncMax = Math.Max(nr, L2BlockBytes / (kc0 * sizeof(T)) / nr * nr);
+        int nc0 = RoundUp(DivUp(n, DivUp(n, ncMax)), nr);
+        int mcMax = Math.Max(mr, L3BlockBytes / (kc0 * sizeof(T)) / mr * mr);
+        int mc0 = RoundUp(DivUp(m, DivUp(m, mcMax)), mr);
+
+        T* packA = Buffer(ref _packA, (nint)mc0 * kc0);
+        T* packB = Buffer(ref _packB, (nint)nc0 * kc0);
+        T* tile = stackalloc T[8 * 32]; // ≥ MR×NR of every kernel family (8×32 floats is the largest)
+
+        for (int ic = 0; ic < m; ic += mc0)
+        {
+            int mc = Math.Min(mc0, m - ic);
+            for (int pc = 0; pc < k; pc += kc0)
+            {
+                int kc = Math.Min(kc0, k - pc);
+                bool load = accumulate || pc > 0;
+                Packing.PackA(transA ? a + pc * lda + ic : a + ic * lda + pc, lda, transA, mc, kc, mr, packA);
+                for (int jc = 0; jc < n; jc += nc0)
+                {
+                    int nc = Math.Min(nc0, n - jc);
+                    Packing.PackB(transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, transB, kc, nc, nr, narrow, packB);
+                    Macro(isa, mc, nc, kc, packA, packB, c + ic * ldc + jc, ldc, load, tile);
+                }
+            }
+        }
+    }
+
+    // The two loops around the micro-kernel over one packed A block and one packed B block.
+    private static void Macro(GemmIsa isa, int mc, int nc, int kc, T* packA, T* packB, T* c, nint ldc, bool load, T* tile)
+    {
+        int mr = Mr(isa), nr = Nr(isa), narrow = Narrow(isa);
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            T* ap = packA + (nint)ir * kc;
+            T* bp = packB;
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int cols = Math.Min(nr, nc - jr);
+                int width = cols <= narrow ? narrow : nr;
+                T* cp = c + ir * ldc + jr;
+                if (rows == mr && cols == width) Kernel(isa, width == nr, kc, ap, bp, cp, ldc, load);
+                else
+                {
+                    // Ragged edge: run the full tile into scratch (the padding is zeros) and merge only the valid part.
+                    Kernel(isa, width == nr, kc, ap, bp, tile, width, false);
+                    for (int r = 0; r < rows; r++)
+                        for (int x = 0; x < cols; x++)
+                            cp[r * ldc + x] = load ? cp[r * ldc + x] + tile[r * width + x] : tile[r * width + x];
+                }
+                bp += (nint)width * kc;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel(GemmIsa isa, bool wide, int kc, T* a, T* b, T* c, nint ldc, bool load)
+    {
+        switch (isa)
+        {
+            case GemmIsa.Avx512:
+                if (wide) MicroKernels.Avx512Wide(kc, a, b, c, ldc, load); else MicroKernels.Avx512Narrow(kc, a, b, c, ldc, load);
+                break;
+            case GemmIsa.Avx2:
+                if (wide) MicroKernels.Avx2Wide(kc, a, b, c, ldc, load); else MicroKernels.Avx2Narrow(kc, a, b, c, ldc, load);
+                break;
+            default:
+                MicroKernels.Scalar(kc, a, b, c, ldc, load);
+                break;
+        }
+    }
+
+    // Pinned (never moves, so a raw pointer stays valid) and aligned to a cache line so panel rows never straddle two.
+    private static T* Buffer(ref T[]? array, nint length)
+    {
+        nint need = length + CacheLine / sizeof(T);
+        if (array is null || array.Length < need)
+            array = GC.AllocateUninitializedArray<T>((int)Math.Max(need, (array?.Length ?? 0) * 3L / 2), pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref array[0]);
+        return (T*)((address + CacheLine - 1) & ~(nint)(CacheLine - 1));
+    }
+
+    private static int DivUp(int x, int y) => (x + y - 1) / y;
+    private static int RoundUp(int x, int multiple) => DivUp(x, multiple) * multiple;
+
+    /// <summary>The fastest kernel family this CPU runs natively.</summary>
+    public static GemmIsa BestIsa =>
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? GemmIsa.Avx512
+        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? GemmIsa.Avx2
+        : GemmIsa.Scalar;
+}

@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Autograd.Kernels;
+
+/// <summary>
+/// Matrix-vector kernels for GEMMs with a single row or column (batch-1 inference, n = 1 heads). There every
+/// element of the matrix operand is used once, so packing it or padding the vector to a micro-tile would only
+/// add traffic: these stream the matrix straight from its storage.
+/// </summary>
+internal static unsafe class Gemv
+{
+    /// <summary>y[0..n) (+)= Σₚ x[p]·M[p·ldm + 0..n): a linear combination of k contiguous rows.</summary>
+    public static void RowCombination<T>(GemmIsa isa, int k, int n, T* x, T* mat, nint ldm, T* y, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (isa == GemmIsa.Avx512)
+        {
+            // Four rows of M per sweep over y: M streams strictly sequentially (prefetch-friendly) and y, which
+            // sits in L1, is loaded and stored once per four multiply-adds.
+            int v = Vector512<T>.Count, nv = n - n % v;
+            if (!accumulate) new Span<T>(y, nv).Clear();
+            int p = 0;
+            for (; p + 4 <= k; p += 4)
+            {
+                var s0 = Vector512.Create(x[p]); var s1 = Vector512.Create(x[p + 1]);
+                var s2 = Vector512.Create(x[p + 2]); var s3 = Vector512.Create(x[p + 3]);
+                T* r0 = mat + p * ldm, r1 = r0 + ldm, r2 = r1 + ldm, r3 = r2 + ldm;
+                for (int q = 0; q < nv; q += v)
+                {
+                    var acc = MicroKernels.Fma(s0, Vector512.Load(r0 + q), Vector512.Load(y + q));
+                    acc = MicroKernels.Fma(s1, Vector512.Load(r1 + q), acc);
+                    acc = MicroKernels.Fma(s2, Vector512.Load(r2 + q), acc);
+                    MicroKernels.Fma(s3, Vector512.Load(r3 + q), acc).Store(y + q);
+                }
+            }
+            for (; p < k; p++)
+            {
+                var s0 = Vector512.Create(x[p]);
+                T* r0 = mat + p * ldm;
+                for (int q = 0; q < nv; q += v) MicroKernels.Fma(s0, Vector512.Load(r0 + q), Vector512.Load(y + q)).Store(y + q);
+            }
+            j = nv;
+        }
+        if (isa != GemmIsa.Scalar)
+        {
+            int v = Vector256<T>.Count;
+            for (; j + v <= n; j += v)
+            {
+                var y0 = accumulate ? Vector256.Load(y + j) : Vector256<T>.Zero;
+                T* row = mat + j;
+                for (int p = 0; p < k; p++, row += ldm) y0 = MicroKernels.Fma(Vector256.Create(x[p]), Vector256.Load(row), y0);
+                y0.Store(y + j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            T sum = accumulate ? y[j] : T.Zero;
+            T* col = mat + j;
+            for (int p = 0; p < k; p++, col += ldm) sum += x[p] * *col;
+            y[j] = sum;
+        }
+    }
+
+    /// <summary>y[j·ys] (+)= Σₚ x[p]·M[j·ldm + p] for j &lt; n: one dot product per contiguous row of M.</summary>
+    public static void Dots<T>(int n, int k, T* x, T* mat, nint ldm, T* y, nint ys, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xs = new ReadOnlySpan<T>(x, k);
+        for (int j = 0; j < n; j++, mat += ldm, y += ys)
+        {
+            T dot = TensorPrimitives.Dot(xs, new ReadOnlySpan<T>(mat, k));
+            *y = accumulate ? *y + dot : dot;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+namespace Autograd.Examples.Training;
+
+/// <summary>Command-line overrides of a recipe, and where to put the results.</summary>
+internal sealed record TrainOptions
+{
+    public string? Data { get; init; }
+    public int? Epochs { get; init; }
+    public int? Batch { get; init; }
+    public double? LearningRate { get; init; }
+    public OptimizerKind? Optimizer { get; init; }
+    public ulong? Seed { get; init; }
+    public int? Threads { get; init; }
+    public string? OutDirectory { get; init; }
+
+    /// <summary>The recipe with every option that was given applied.</summary>
+    public Recipe ApplyTo(Recipe r) => r with
+    {
+        Epochs = Epochs ?? r.Epochs,
+        BatchSize = Batch ?? r.BatchSize,
+        LearningRate = LearningRate ?? r.LearningRate,
+        Optimizer = Optimizer ?? r.Optimizer,
+        Seed = Seed ?? r.Seed,
+    };
+}
