@@ -1,14 +1,12 @@
-using System.Numerics.Tensors;
+using Autograd.Nn;
 
 namespace Autograd.Benchmarks.Networks;
 
-/// <summary>A batch as the tape consumes it, built once outside any measured region: input [B, in], labels and, for the quadratic cost, the one-hot targets.</summary>
+/// <summary>A batch as the tape consumes it, built once outside any measured region: the input [B, in] and the labels.</summary>
 public sealed class TapeBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Tensor<T> X { get; }
     public int[] Labels { get; }
-    /// <summary>One-hot targets [B, classes] for <see cref="OutputLoss.SigmoidQuadratic"/>; null for cross-entropy.</summary>
-    public Tensor<T>? OneHot { get; }
     public int Size => Labels.Length;
 
     /// <summary>Wraps <paramref name="x"/> (no copy: the tensor shares the array) with <paramref name="labels"/>.</summary>
@@ -18,21 +16,23 @@ public sealed class TapeBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(labels);
         X = new Tensor<T>(x, new Shape(labels.Length, spec.Sizes[0]));
         Labels = labels;
-        if (spec.Loss == OutputLoss.SigmoidQuadratic) OneHot = Ops.OneHot<T>(labels, spec.Sizes[^1]);
     }
 }
 
 /// <summary>
-/// The benchmark networks of <see cref="NetworkSpec"/> trained through the tape: what a user of the library writes.
-/// The model, the criterion and the update are three small methods (<see cref="Forward"/>, <see cref="Criterion"/>,
-/// <see cref="SgdUpdate"/>) so that moving them onto Autograd.Nn (Sequential of Linear/ReLU, CrossEntropyLoss, Sgd)
-/// touches nothing else. Each step runs in a <see cref="TensorScope"/> so op buffers come from the pool.
+/// The benchmark networks of <see cref="NetworkSpec"/> written the way a user of the library writes them:
+/// a <see cref="Sequential{T}"/> of <see cref="Linear{T}"/> and activation modules, a loss module and
+/// <see cref="Sgd{T}"/>; each step runs in a <see cref="TensorScope"/> so that op buffers come from the pool.
 /// </summary>
 public sealed class TapeMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly NetworkSpec _spec;
-    private readonly Tensor<T>[] _weights, _biases;
+    private readonly Sequential<T> _model = new();
+    private readonly Linear<T>[] _layers;
+    private readonly Loss<T> _loss;
+    private readonly Sgd<T> _optimizer;
 
+    /// <summary>Builds the network with the given initial parameters (copied; weight [out, in] and bias [out] per layer).</summary>
     public TapeMlp(NetworkSpec spec, (T[] Weight, T[] Bias)[] parameters)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -40,78 +40,53 @@ public sealed class TapeMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (parameters.Length != spec.Layers)
             throw new ArgumentException($"TapeMlp: {parameters.Length} layers of parameters for network '{spec.Name}' with {spec.Layers} layers.");
         _spec = spec;
-        _weights = new Tensor<T>[spec.Layers];
-        _biases = new Tensor<T>[spec.Layers];
+        _layers = new Linear<T>[spec.Layers];
+        var unusedInit = new Rng(0);   // the layers' own random initialization is overwritten right away
         for (int l = 0; l < spec.Layers; l++)
         {
-            // Copies, so that the caller's arrays (shared with the hand-derived network) stay the initial values.
-            _weights[l] = Tensor.FromArray((T[])parameters[l].Weight.Clone(), spec.Sizes[l + 1], spec.Sizes[l]);
-            _biases[l] = Tensor.FromArray((T[])parameters[l].Bias.Clone(), spec.Sizes[l + 1]);
-            _weights[l].RequiresGrad = true;
-            _biases[l].RequiresGrad = true;
+            var layer = _layers[l] = new Linear<T>(spec.Sizes[l], spec.Sizes[l + 1], rng: unusedInit);
+            parameters[l].Weight.CopyTo(layer.Weight.AsSpan());
+            parameters[l].Bias.CopyTo(layer.Bias!.AsSpan());
+            _model.Add(layer);
+            bool last = l == spec.Layers - 1;
+            if (!last) _model.Add(spec.Hidden == HiddenActivation.Relu ? new ReLU<T>() : new Sigmoid<T>());
+            else if (spec.Loss == OutputLoss.SigmoidQuadratic) _model.Add(new Sigmoid<T>());
         }
+        // Σ over the batch of ½‖a − y‖² is MseLoss(Sum)/2; Criterion divides by B for the mean over the batch.
+        _loss = spec.Loss == OutputLoss.SoftmaxCrossEntropy ? new CrossEntropyLoss<T>() : new MseLoss<T>(Reduction.Sum);
+        _optimizer = new Sgd<T>(_model.Parameters(), lr: 0);
     }
 
     public NetworkSpec Spec => _spec;
     /// <summary>Weights [out, in] per layer (leaves; their <see cref="Tensor{T}.Grad"/> holds the last backward's gradient).</summary>
-    public IReadOnlyList<Tensor<T>> Weights => _weights;
-    public IReadOnlyList<Tensor<T>> Biases => _biases;
-
-    /// <summary>The model: logits (or sigmoid outputs for the quadratic cost) for input [B, in].</summary>
-    public Tensor<T> Forward(Tensor<T> x)
-    {
-        int last = _spec.Layers - 1;
-        for (int l = 0; l <= last; l++)
-        {
-            x = x.Linear(_weights[l], _biases[l]);
-            if (l < last) x = _spec.Hidden == HiddenActivation.Relu ? x.Relu() : x.Sigmoid();
-            else if (_spec.Loss == OutputLoss.SigmoidQuadratic) x = x.Sigmoid();
-        }
-        return x;
-    }
+    public IReadOnlyList<Tensor<T>> Weights => _layers.Select(l => l.Weight).ToArray();
+    public IReadOnlyList<Tensor<T>> Biases => _layers.Select(l => l.Bias!).ToArray();
 
     /// <summary>The mean loss over the batch: softmax cross-entropy, or ½‖a − y‖² / B for the quadratic cost.</summary>
-    public Tensor<T> Criterion(Tensor<T> output, TapeBatch<T> batch) =>
+    private Tensor<T> Criterion(Tensor<T> output, TapeBatch<T> batch) =>
         _spec.Loss == OutputLoss.SoftmaxCrossEntropy
-            ? output.CrossEntropy(batch.Labels)
-            : output.MseLoss(batch.OneHot!, Reduction.Sum).Mul(T.CreateChecked(0.5) / T.CreateChecked(batch.Size));
-
-    /// <summary>Plain SGD in place: w −= lr·grad.</summary>
-    private void SgdUpdate(T learningRate)
-    {
-        for (int l = 0; l < _spec.Layers; l++)
-        {
-            Update(_weights[l], learningRate);
-            Update(_biases[l], learningRate);
-        }
-
-        static void Update(Tensor<T> p, T lr)
-        {
-            var w = p.AsSpan();
-            TensorPrimitives.MultiplyAdd(p.Grad!.AsReadOnlySpan(), -lr, w, w);
-        }
-    }
-
-    private void ZeroGrad()
-    {
-        for (int l = 0; l < _spec.Layers; l++) { _weights[l].ZeroGrad(); _biases[l].ZeroGrad(); }
-    }
+            ? _loss.Forward(output, batch.Labels)
+            : _loss.Forward(output, batch.Labels).Mul(T.CreateChecked(0.5) / T.CreateChecked(batch.Size));
 
     /// <summary>Zeroes the gradients, then forward and backward: fills every parameter's Grad; returns the loss.</summary>
-    public T ForwardBackward(TapeBatch<T> batch) => Run(batch, update: false, default);
+    public T ForwardBackward(TapeBatch<T> batch) => Run(batch, learningRate: null);
 
     /// <summary>One training step (zero grads, forward, backward, SGD). Returns the loss before the update.</summary>
-    public T Step(TapeBatch<T> batch, T learningRate) => Run(batch, update: true, learningRate);
+    public T Step(TapeBatch<T> batch, T learningRate) => Run(batch, learningRate);
 
-    private T Run(TapeBatch<T> batch, bool update, T learningRate)
+    private T Run(TapeBatch<T> batch, T? learningRate)
     {
         ArgumentNullException.ThrowIfNull(batch);
         using (TensorScope.Begin())
         {
-            ZeroGrad();
-            var loss = Criterion(Forward(batch.X), batch);
+            _optimizer.ZeroGrad();
+            var loss = Criterion(_model.Forward(batch.X), batch);
             loss.Backward();
-            if (update) SgdUpdate(learningRate);
+            if (learningRate is { } lr)
+            {
+                _optimizer.LearningRate = double.CreateChecked(lr);
+                _optimizer.Step();
+            }
             return loss.Item();
         }
     }
@@ -122,6 +97,6 @@ public sealed class TapeMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(batch);
         using (Grad.NoGrad())
         using (TensorScope.Begin())
-            Forward(batch.X).AsReadOnlySpan().CopyTo(output);
+            _model.Forward(batch.X).AsReadOnlySpan().CopyTo(output);
     }
 }

@@ -31,7 +31,8 @@ public class GemmBenchmarks
         _c = GC.AllocateArray<float>(Case.CLength, pinned: true);
         rng.FillUniform<float>(_a, -1, 1);
         rng.FillUniform<float>(_b, -1, 1);
-        // Both single-threaded: OpenBLAS is told so; our kernel (main's Gemm) has no threading yet.
+        // Both single-threaded: a per-core comparison, undisturbed by the load of a shared 2-core machine.
+        Kernels.Threading.MaxThreads = 1;
         if (OpenBlas.IsAvailable)
         {
             OpenBlas.SetThreads(1);

@@ -3,7 +3,10 @@ using BenchmarkDotNet.Attributes;
 
 namespace Autograd.Benchmarks.Suites;
 
-/// <summary>Forward pass only, float32: the tape's ops under <see cref="Grad.NoGrad"/> against the hand-derived forward.</summary>
+/// <summary>
+/// Forward pass only, float32: the tape's modules under <see cref="Grad.NoGrad"/> against the hand-derived forward.
+/// GEMM runs on one thread, as in <see cref="TrainingStepBenchmarks"/>.
+/// </summary>
 [MemoryDiagnoser]
 public class InferenceBenchmarks
 {
@@ -21,6 +24,7 @@ public class InferenceBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        Kernels.Threading.MaxThreads = 1;   // see the class summary
         var spec = NetworkSpec.ByName(Network);
         var parameters = spec.InitialParameters<float>(seed: 1);
         _hand = new HandDerivedMlp<float>(spec, parameters);
