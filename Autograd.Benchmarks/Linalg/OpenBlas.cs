@@ -6,6 +6,12 @@ namespace Autograd.Benchmarks.Linalg;
 /// OpenBLAS's cblas_sgemm through a function pointer, when the shared library is installed (Debian: libopenblas0).
 /// Loaded at run time, never linked, so that building and running the benchmarks never require it.
 /// </summary>
+/// <remarks>
+/// OpenBLAS picks its kernels from the CPU model. A model newer than the library (Debian 12's 0.3.21 on a recent Xeon
+/// under KVM) falls back to "Prescott", SSE3 kernels 5× slower than it can be. So before loading, unless the user set
+/// OPENBLAS_CORETYPE, it is set to SkylakeX on CPUs with AVX-512 (Haswell with AVX2): the kernels OpenBLAS itself uses for
+/// those instruction sets. <see cref="Description"/> names the kernels actually in use.
+/// </remarks>
 public static unsafe class OpenBlas
 {
     private const int RowMajor = 101, NoTrans = 111, Trans = 112;
@@ -19,8 +25,20 @@ public static unsafe class OpenBlas
 
     public static bool IsAvailable => LoadedFrom is not null;
 
+    /// <summary>OpenBLAS's build configuration and the kernel set in use, e.g. "OpenBLAS 0.3.21 … (core SkylakeX)".</summary>
+    public static string Description { get; } = "";
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
     static OpenBlas()
     {
+        if (OperatingSystem.IsLinux())
+        {
+            // Native getenv does not see Environment.SetEnvironmentVariable on Unix, hence libc's setenv (no overwrite).
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) SetEnv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+            else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) SetEnv("OPENBLAS_CORETYPE", "Haswell", 0);
+        }
         foreach (var name in Candidates)
         {
             if (!NativeLibrary.TryLoad(name, out var handle)) continue;
@@ -30,10 +48,18 @@ public static unsafe class OpenBlas
                 Sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
                 SetNumThreads = (delegate* unmanaged<int, void>)threads;
                 LoadedFrom = name;
+                Description = Describe(handle);
                 return;
             }
             NativeLibrary.Free(handle);
         }
+    }
+
+    private static string Describe(IntPtr handle)
+    {
+        string config = NativeLibrary.TryGetExport(handle, "openblas_get_config", out var c) ? Marshal.PtrToStringAnsi(((delegate* unmanaged<IntPtr>)c)()) ?? "" : "";
+        string core = NativeLibrary.TryGetExport(handle, "openblas_get_corename", out var k) ? Marshal.PtrToStringAnsi(((delegate* unmanaged<IntPtr>)k)()) ?? "?" : "?";
+        return $"{config} (core {core})";
     }
 
     private static void ThrowIfUnavailable()

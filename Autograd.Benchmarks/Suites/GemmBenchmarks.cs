@@ -20,6 +20,7 @@ public class GemmBenchmarks
     public static IEnumerable<GemmCase> Cases() => GemmCase.NetworkShapes();
 
     private float[] _a = [], _b = [], _c = [];
+    private static int _described;
 
     [GlobalSetup]
     public void Setup()
@@ -35,6 +36,8 @@ public class GemmBenchmarks
         Kernels.Threading.MaxThreads = 1;
         if (OpenBlas.IsAvailable)
         {
+            if (Interlocked.Exchange(ref _described, 1) == 0)
+                Console.WriteLine($"// OpenBLAS from {OpenBlas.LoadedFrom}: {OpenBlas.Description}");
             OpenBlas.SetThreads(1);
             CheckOpenBlasAgrees();
         }
