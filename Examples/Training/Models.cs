@@ -23,6 +23,9 @@ internal static class Models
         return net;
     }
 
+    /// <summary>L2 weight decay of the recommended setups (set by AUTOGRAD_WD while tuning).</summary>
+    private static readonly double WeightDecay = double.TryParse(Environment.GetEnvironmentVariable("AUTOGRAD_WD"), System.Globalization.CultureInfo.InvariantCulture, out var wd) ? wd : 0;
+
     private static Recipe MlpRecipe(string name, string description, int[] hidden, int batch, double lr, int epochs) => new()
     {
         Name = name,
@@ -30,6 +33,7 @@ internal static class Models
         Model = (inputs, classes, rng) => Mlp([inputs, .. hidden, classes], rng),
         Loss = CrossEntropy,
         Momentum = 0.9,
+        WeightDecay = WeightDecay,
         LearningRate = lr,
         BatchSize = batch,
         Epochs = epochs,
