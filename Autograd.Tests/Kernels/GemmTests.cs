@@ -93,6 +93,27 @@ public class GemmTests
     }
 
     [Test]
+    public void SingleThreadedCallsAllocateNothingOnceWarm()
+    {
+        WithThreads(1, () =>
+        {
+            var a = Random<float>(64 * 784, 12); var b = Random<float>(784 * 196, 13); var c = new float[784 * 196];
+            void AllCombos()
+            {
+                Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+                Gemm.Multiply<float>(false, true, 64, 784, 196, c, b, a, true);
+                Gemm.Multiply<float>(true, false, 784, 196, 64, a, c, b, true);
+                Gemm.Multiply<float>(true, true, 7, 13, 17, a, b, c, false);
+                Gemm.Multiply<float>(false, false, 1, 196, 784, a, b, c, false);
+            }
+            AllCombos(); // grows the per-thread packing buffers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            AllCombos();
+            Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        });
+    }
+
+    [Test]
     public void RejectsBadSizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply<float>(false, false, -1, 2, 2, new float[4], new float[4], new float[4], false));

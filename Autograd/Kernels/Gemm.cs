@@ -9,7 +9,7 @@ namespace Autograd.Kernels;
 public static class Gemm
 {
     // Measured on the 2-core dev box (AVX-512): below this many multiply-adds a second thread costs more than it saves.
-    private const long ParallelThreshold = 1L << 20;
+    private const long ParallelThreshold = 1L << 22;
 
     [ThreadStatic] private static GemmIsa? _forcedIsa;
 
@@ -73,7 +73,7 @@ public static class Gemm
     }
 
     // Below this many multiply-adds packing and tile set-up cost more than the arithmetic: a plain dot-product loop wins.
-    internal const long TinyWork = 512;
+    internal const long TinyWork = 256;
 
     internal static unsafe void Tiny<T>(bool transA, bool transB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
