@@ -8,7 +8,9 @@ namespace Autograd.Kernels;
 /// </summary>
 public static class Gemm
 {
-    // Measured on the 2-core dev box (AVX-512): below this many multiply-adds a second thread costs more than it saves.
+    // A second thread halves the arithmetic but costs a pool wake-up (~6 µs) plus re-packing one operand: break-even is
+    // estimated near 1M multiply-adds on an idle machine. The threshold sits at 4M (~60 µs on one AVX-512 core) because
+    // when other processes keep the cores busy a stripe can wait for a descheduled worker; measured on the 2-core box.
     private const long ParallelThreshold = 1L << 22;
 
     [ThreadStatic] private static GemmIsa? _forcedIsa;
@@ -72,7 +74,8 @@ public static class Gemm
         }
     }
 
-    // Below this many multiply-adds packing and tile set-up cost more than the arithmetic: a plain dot-product loop wins.
+    // At or below this many multiply-adds (measured: 4×8×8 yes, 8×8×8 no) packing and tile set-up cost more than the
+    // arithmetic, and a plain dot-product loop wins.
     internal const long TinyWork = 256;
 
     internal static unsafe void Tiny<T>(bool transA, bool transB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
