@@ -63,6 +63,21 @@ public class GemmTests
         WithThreads(2, () => Check<float>(false, false, 1000, 500, 784, accumulate: true, seed: 5));
 
     [Test]
+    public void SeveralCacheBlocksInEveryDimensionMatchReference()
+    {
+        // Large enough that the driver loops over more than one block of each dimension (float: KC ≤ 384, NC ≤ 1 MB / (KC·4),
+        // MC ≤ 2 MB / (KC·4), so 390 → 2×195, 1400 columns → 2 NC blocks, 2800 rows → 2 MC blocks); rows are sampled
+        // to keep the float64 reference affordable. One thread, so no stripe split shrinks the blocks.
+        WithThreads(1, () =>
+        {
+            Check<float>(false, false, 2800, 40, 390, accumulate: true, seed: 14, rowStep: 7);
+            Check<float>(true, false, 20, 1400, 390, accumulate: false, seed: 15);
+            Check<float>(false, true, 40, 1400, 390, accumulate: true, seed: 16);
+            Check<double>(true, true, 30, 1000, 400, accumulate: false, seed: 17);
+        });
+    }
+
+    [Test]
     public void EveryKernelFamilyMatchesReference([ValueSource(nameof(Isas))] string isa)
     {
         var saved = Gemm.Isa;
@@ -93,6 +108,27 @@ public class GemmTests
     }
 
     [Test]
+    public void SingleThreadedCallsAllocateNothingOnceWarm()
+    {
+        WithThreads(1, () =>
+        {
+            var a = Random<float>(64 * 784, 12); var b = Random<float>(784 * 196, 13); var c = new float[784 * 196];
+            void AllCombos()
+            {
+                Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+                Gemm.Multiply<float>(false, true, 64, 784, 196, c, b, a, true);
+                Gemm.Multiply<float>(true, false, 784, 196, 64, a, c, b, true);
+                Gemm.Multiply<float>(true, true, 7, 13, 17, a, b, c, false);
+                Gemm.Multiply<float>(false, false, 1, 196, 784, a, b, c, false);
+            }
+            AllCombos(); // grows the per-thread packing buffers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            AllCombos();
+            Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        });
+    }
+
+    [Test]
     public void RejectsBadSizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply<float>(false, false, -1, 2, 2, new float[4], new float[4], new float[4], false));
@@ -116,7 +152,7 @@ public class GemmTests
         finally { Threading.MaxThreads = saved; }
     }
 
-    private static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed, int rowStep = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var a = Random<T>(m * k, seed); var b = Random<T>(k * n, seed + 100);
         // Two sentinel elements past m·n must survive; an overwritten C starts as NaN, which must never leak in.
@@ -128,7 +164,7 @@ public class GemmTests
 
         // Rounding bound for a length-k dot product: k·ε·Σ|a||b| (plus the accumulated C term).
         double eps = typeof(T) == typeof(float) ? 1.2e-7 : 2.3e-16;
-        for (int i = 0; i < m; i++)
+        foreach (int i in Enumerable.Range(0, m).Where(i => i % rowStep == 0 || i == m - 1))
             for (int j = 0; j < n; j++)
             {
                 double exact = c0 is null ? 0 : double.CreateChecked(c0[i * n + j]), magnitude = Math.Abs(exact);
