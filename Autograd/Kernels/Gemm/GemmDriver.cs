@@ -108,8 +108,11 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                     // Ragged edge: run the full tile into scratch (the padding is zeros) and merge only the valid part.
                     Kernel(isa, width == nr, kc, ap, bPanel, bStride, tile, width, false);
                     for (int r = 0; r < rows; r++)
-                        for (int x = 0; x < cols; x++)
-                            cp[r * ldc + x] = load ? cp[r * ldc + x] + tile[r * width + x] : tile[r * width + x];
+                    {
+                        T* src = tile + r * width, dst = cp + r * ldc;
+                        if (isa == GemmIsa.Avx512) Masked.CopyOrAdd(src, dst, cols, load);
+                        else for (int x = 0; x < cols; x++) dst[x] = load ? dst[x] + src[x] : src[x];
+                    }
                 }
             }
         }

@@ -64,14 +64,53 @@ internal static unsafe class Gemv
     }
 
     /// <summary>y[j·ys] (+)= Σₚ x[p]·M[j·ldm + p] for j &lt; n: one dot product per contiguous row of M.</summary>
-    public static void Dots<T>(int n, int k, T* x, T* mat, nint ldm, T* y, nint ys, bool accumulate)
+    public static void Dots<T>(GemmIsa isa, int n, int k, T* x, T* mat, nint ldm, T* y, nint ys, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (isa == GemmIsa.Avx512)
+        {
+            // Four rows of M per pass share each load of x, and no per-row call overhead.
+            DotTiles.Run(1, n, k, x, 0, mat, ldm, y, 0, ys, accumulate);
+            return;
+        }
         var xs = new ReadOnlySpan<T>(x, k);
         for (int j = 0; j < n; j++, mat += ldm, y += ys)
         {
             T dot = TensorPrimitives.Dot(xs, new ReadOnlySpan<T>(mat, k));
             *y = accumulate ? *y + dot : dot;
+        }
+    }
+
+    /// <summary>C[i·ldc + j] (+)= x[i]·y[j] for i &lt; m, j &lt; n: the rank-1 product (k = 1), bound by writing C.</summary>
+    public static void Outer<T>(GemmIsa isa, int m, int n, T* x, T* y, T* c, nint ldc, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (isa != GemmIsa.Avx512)
+        {
+            var ys = new ReadOnlySpan<T>(y, n);
+            for (int i = 0; i < m; i++, c += ldc)
+            {
+                var row = new Span<T>(c, n);
+                if (accumulate) TensorPrimitives.MultiplyAdd(ys, x[i], row, row);
+                else TensorPrimitives.Multiply(ys, x[i], row);
+            }
+            return;
+        }
+        int v = Vector512<T>.Count, nv = n - n % v;
+        var tail = Masked.FirstLanes<T>(n - nv);
+        for (int i = 0; i < m; i++, c += ldc)
+        {
+            var s = Vector512.Create(x[i]);
+            if (accumulate)
+            {
+                for (int q = 0; q < nv; q += v) MicroKernels.Fma(s, Vector512.Load(y + q), Vector512.Load(c + q)).Store(c + q);
+                if (nv < n) Masked.Store(c + nv, tail, MicroKernels.Fma(s, Masked.Load(y + nv, tail), Masked.Load(c + nv, tail)));
+            }
+            else
+            {
+                for (int q = 0; q < nv; q += v) (s * Vector512.Load(y + q)).Store(c + q);
+                if (nv < n) Masked.Store(c + nv, tail, s * Masked.Load(y + nv, tail));
+            }
         }
     }
 }

@@ -62,6 +62,8 @@ internal static unsafe class Packing
     // dst[p·width + r] = src[r·srcStride + p] for r < rows, zero for rows ≤ r < width.
     private static void Transpose<T>(T* src, nint srcStride, int rows, int count, int width, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Zero the padding columns first, in one bulk clear: a small clear per p costs more than rewriting the panel.
+        if (rows < width) new Span<T>(dst, count * width).Clear();
         int r = 0;
         if (CanTranspose8x8<T>())
         {
@@ -79,8 +81,6 @@ internal static unsafe class Packing
             T* s = src + r * srcStride;
             for (int p = 0; p < count; p++) dst[(nint)p * width + r] = s[p];
         }
-        if (rows < width)
-            for (int p = 0; p < count; p++) new Span<T>(dst + (nint)p * width + rows, width - rows).Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
