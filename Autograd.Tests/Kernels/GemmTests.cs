@@ -185,6 +185,50 @@ public class GemmTests
     }
 
     [Test]
+    public void BackToBackTwoThreadCallsMatchOneThread()
+    {
+        // Helpers are reused work items, and one may start after its call has finished: alternating calls that cut C
+        // differently (row stripes, column stripes) and accumulate must still give each stripe exactly once.
+        var a = Random<float>(256 * 784, 18); var b = Random<float>(784 * 256, 19);
+        var expectedRows = new float[256 * 64]; var expectedCols = new float[32 * 784];
+        WithThreads(1, () =>
+        {
+            for (int r = 0; r < 3; r++) Gemm.Multiply<float>(false, false, 256, 64, 784, a, b, expectedRows, true);
+            for (int r = 0; r < 3; r++) Gemm.Multiply<float>(false, true, 32, 784, 256, a, b, expectedCols, true);
+        });
+        WithThreads(2, () =>
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                var rows = new float[256 * 64]; var cols = new float[32 * 784];
+                for (int r = 0; r < 3; r++)
+                {
+                    Gemm.Multiply<float>(false, false, 256, 64, 784, a, b, rows, true);
+                    Gemm.Multiply<float>(false, true, 32, 784, 256, a, b, cols, true);
+                }
+                Assert.That(rows, Is.EqualTo(expectedRows).Within(1e-3f));
+                Assert.That(cols, Is.EqualTo(expectedCols).Within(1e-3f));
+            }
+        });
+    }
+
+    [Test]
+    public void TwoThreadCallsAllocateAlmostNothingOnceWarm()
+    {
+        // All threads count (helpers run on the pool). Parallel.For cost about 2 KB per call; the reusable work items
+        // cost nothing, but the pool itself may allocate now and then, hence the small per-call allowance.
+        WithThreads(2, () =>
+        {
+            var a = Random<float>(64 * 784, 20); var b = Random<float>(784 * 196, 21); var c = new float[64 * 196];
+            for (int r = 0; r < 20; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            const int calls = 50;
+            for (int r = 0; r < calls; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+            Assert.That((GC.GetTotalAllocatedBytes(precise: true) - before) / calls, Is.LessThan(64));
+        });
+    }
+
+    [Test]
     public void RejectsBadSizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply<float>(false, false, -1, 2, 2, new float[4], new float[4], new float[4], false));

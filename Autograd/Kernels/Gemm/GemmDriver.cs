@@ -103,16 +103,19 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                 else bp += (nint)width * kc;
                 T* cp = c + ir * ldc + jr;
                 if (rows == mr && cols == width) Kernel(isa, width == nr, kc, ap, bPanel, bStride, cp, ldc, load);
+                else if (isa == GemmIsa.Avx512)
+                {
+                    // Only the real rows, written in place through column masks.
+                    if (width == nr) EdgeKernels.Wide(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
+                    else EdgeKernels.Narrow(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
+                }
                 else
                 {
                     // Ragged edge: run the full tile into scratch (the padding is zeros) and merge only the valid part.
                     Kernel(isa, width == nr, kc, ap, bPanel, bStride, tile, width, false);
                     for (int r = 0; r < rows; r++)
-                    {
-                        T* src = tile + r * width, dst = cp + r * ldc;
-                        if (isa == GemmIsa.Avx512) Masked.CopyOrAdd(src, dst, cols, load);
-                        else for (int x = 0; x < cols; x++) dst[x] = load ? dst[x] + src[x] : src[x];
-                    }
+                        for (int x = 0; x < cols; x++)
+                            cp[r * ldc + x] = load ? cp[r * ldc + x] + tile[r * width + x] : tile[r * width + x];
                 }
             }
         }

@@ -36,24 +36,6 @@ internal static unsafe class Masked
         else if (typeof(T) == typeof(double)) Avx512F.MaskStore((double*)p, mask.AsDouble(), v.AsDouble());
         else throw new NotSupportedException(typeof(T).Name);
     }
-
-    /// <summary>dst[0..count) = src[0..count), or += when <paramref name="add"/>: whole vectors, then one masked vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyOrAdd<T>(T* src, T* dst, int count, bool add) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int v = Vector512<T>.Count, x = 0;
-        for (; x + v <= count; x += v)
-        {
-            var s = Vector512.Load(src + x);
-            (add ? s + Vector512.Load(dst + x) : s).Store(dst + x);
-        }
-        if (x < count)
-        {
-            var mask = FirstLanes<T>(count - x);
-            var s = Load(src + x, mask);
-            Store(dst + x, mask, add ? s + Load(dst + x, mask) : s);
-        }
-    }
 }
 
 /// <summary>
