@@ -103,6 +103,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                 else bp += (nint)width * kc;
                 T* cp = c + ir * ldc + jr;
                 if (rows == mr && cols == width) Kernel(isa, width == nr, kc, ap, bPanel, bStride, cp, ldc, load);
+                else if (isa == GemmIsa.Avx512)
+                {
+                    // Only the real rows, written in place through column masks.
+                    if (width == nr) EdgeKernels.Wide(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
+                    else EdgeKernels.Narrow(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
+                }
                 else
                 {
                     // Ragged edge: run the full tile into scratch (the padding is zeros) and merge only the valid part.

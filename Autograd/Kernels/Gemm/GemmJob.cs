@@ -1,10 +1,15 @@
+using System.Runtime.ExceptionServices;
+
 namespace Autograd.Kernels;
 
 /// <summary>
 /// One multi-threaded GEMM call: C is cut into one stripe of rows or columns per thread (whole micro-tiles each)
-/// and every stripe runs the serial driver with its own packing buffers. Stripes are independent, so no thread
-/// ever waits on another mid-call (safe even if the pool runs the parts one after another). A per-thread instance
-/// with a cached delegate means a call allocates nothing of its own (Parallel.For still allocates a little).
+/// and every stripe runs the serial driver with its own packing buffers. Stripes are independent and claimed
+/// dynamically: the calling thread works too and takes over any stripe no pool thread has started, so the call
+/// completes even if the pool is busy. Nothing is allocated per call: the job, its helper work items and the event
+/// are per calling thread and reused. A helper that runs late, after its call finished, may meet a later call's job:
+/// the claim word carries the call's generation and stripe count, so it either claims a stripe of the call that is
+/// running (legitimately) or none.
 /// </summary>
 internal sealed unsafe class GemmJob<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -13,14 +18,19 @@ internal sealed unsafe class GemmJob<T> where T : unmanaged, IFloatingPointIeee7
 
     [ThreadStatic] private static GemmJob<T>? _current;
 
-    private readonly Action<int> _body;
+    private readonly Helper[] _helpers;
+    private readonly ManualResetEventSlim _done = new(false);
+    // Claim word: generation << 32 | stripe count << 16 | next unclaimed stripe. Changed only by compare-exchange.
+    private long _claims;
+    private long _generation;
+    private int _pending;
+    private Exception? _error;
+
     private GemmIsa _isa;
     private bool _transA, _transB, _accumulate, _splitRows;
     private int _m, _n, _k, _parts, _unit;
     private T* _a, _b, _c;
     private nint _lda, _ldb;
-
-    private GemmJob() => _body = RunStripe;
 
     /// <summary>Runs the product on <paramref name="threads"/> stripes; false when C is too small to cut.</summary>
     public static bool TryRun(GemmIsa isa, int threads, bool transA, bool transB, int m, int n, int k,
@@ -39,13 +49,61 @@ internal sealed unsafe class GemmJob<T> where T : unmanaged, IFloatingPointIeee7
 
         var job = _current ??= new GemmJob<T>();
         job._splitRows = rowCost <= colCost;
-        job._parts = job._splitRows ? rowParts : colParts;
+        job._parts = Math.Min(job._splitRows ? rowParts : colParts, job._helpers.Length + 1);
         job._unit = job._splitRows ? mr : vector;
         job._isa = isa; job._transA = transA; job._transB = transB; job._accumulate = accumulate;
         job._m = m; job._n = n; job._k = k;
         job._a = a; job._b = b; job._c = c; job._lda = lda; job._ldb = ldb;
-        Parallel.For(0, job._parts, Threading.Options, job._body);
+        job.RunParts();
         return true;
+    }
+
+    private void RunParts()
+    {
+        _error = null;
+        _pending = _parts;
+        _done.Reset();
+        long generation = ++_generation;
+        // Publishing the claim word releases every field written above to whoever claims a stripe.
+        Volatile.Write(ref _claims, generation << 32 | (long)_parts << 16);
+        for (int h = 0; h < _parts - 1; h++)
+        {
+            _helpers[h].Generation = generation;
+            ThreadPool.UnsafeQueueUserWorkItem(_helpers[h], preferLocal: false);
+        }
+        Work(generation);
+        _done.Wait();
+        if (_error is { } error) ExceptionDispatchInfo.Throw(error);
+    }
+
+    // Claims and runs stripes of call `generation` until none is left.
+    private void Work(long generation)
+    {
+        while (true)
+        {
+            long claims = Volatile.Read(ref _claims);
+            int next = (int)(claims & 0xFFFF), parts = (int)((claims >> 16) & 0xFFFF);
+            if (claims >> 32 != generation || next >= parts) return;
+            if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims) continue;
+            // The claim succeeded, so this call is still waiting for the stripe and its fields are intact.
+            try { RunStripe(next); }
+            catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        }
+    }
+
+    private GemmJob()
+    {
+        // The caller runs one stripe itself, so at most ProcessorCount − 1 helpers are ever queued at once.
+        _helpers = new Helper[Math.Max(1, Environment.ProcessorCount - 1)];
+        for (int h = 0; h < _helpers.Length; h++) _helpers[h] = new Helper(this);
+    }
+
+    // A pool work item bound to one job; reused by every call, re-stamped with the call's generation when queued.
+    private sealed class Helper(GemmJob<T> job) : IThreadPoolWorkItem
+    {
+        public long Generation;
+        public void Execute() => job.Work(Volatile.Read(ref Generation));
     }
 
     private void RunStripe(int part)
