@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Autograd.Kernels;
 
 namespace Autograd.Nn;
 
@@ -58,8 +59,8 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
             }
             else
             {
-                TensorPrimitives.Multiply(buf, T.CreateChecked(Momentum), buf);
-                TensorPrimitives.MultiplyAdd(g, T.CreateChecked(1 - Dampening), buf, buf);
+                InPlace.Scale(buf, T.CreateChecked(Momentum));
+                InPlace.AddScaled(buf, g, T.CreateChecked(1 - Dampening));
             }
             if (Nesterov)
             {
@@ -68,6 +69,6 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
             }
             else g = buf;
         }
-        TensorPrimitives.MultiplyAdd(g, T.CreateChecked(-LearningRate), p, p);
+        InPlace.AddScaled(p, g, T.CreateChecked(-LearningRate));
     }
 }

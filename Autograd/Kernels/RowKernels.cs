@@ -32,7 +32,7 @@ public static class RowKernels
             T logSum = T.Log(TensorPrimitives.Sum<T>(yr));
             // (x − max) − logSum, not x − (max + logSum): for |x| ~ 1e4 in float32 the sum would lose logSum's digits.
             TensorPrimitives.Subtract(xr, max, yr);
-            TensorPrimitives.Subtract(yr, logSum, yr);
+            InPlace.AddScalar(yr, -logSum);
         }
     }
 
@@ -40,14 +40,14 @@ public static class RowKernels
     public static void AddRowVector<T>(Span<T> y, ReadOnlySpan<T> bias, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = bias.Length;
-        for (int r = 0; r < rows; r++) { var yr = y.Slice(r * cols, cols); TensorPrimitives.Add(yr, bias, yr); }
+        for (int r = 0; r < rows; r++) { var yr = y.Slice(r * cols, cols); InPlace.Add(yr, bias); }
     }
 
     /// <summary>destination += Σ_r x[r] (the gradient of a bias broadcast over rows).</summary>
     public static void AccumulateColumnSums<T>(ReadOnlySpan<T> x, Span<T> destination, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int cols = destination.Length;
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(destination, x.Slice(r * cols, cols), destination);
+        for (int r = 0; r < rows; r++) InPlace.Add(destination, x.Slice(r * cols, cols));
     }
 
     /// <summary>grad += gy where y &gt; 0 (ReLU backward from its saved output; the subgradient at 0 is 0).</summary>

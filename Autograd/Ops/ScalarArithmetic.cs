@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 public static partial class Ops
@@ -16,7 +18,7 @@ public static partial class Ops
     // d(x ± s)/dx = 1
     private static void PassThroughBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.Add(gx, gy, gx);
+        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.Add(gx, gy);
     }
 
     /// <summary>s − x (elementwise).</summary>
@@ -25,7 +27,7 @@ public static partial class Ops
 
     private static void RSubBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.Subtract(gx, gy, gx);
+        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.Subtract(gx, gy);
     }
 
     /// <summary>x · s (elementwise).</summary>
@@ -39,7 +41,7 @@ public static partial class Ops
     // d(x·c)/dx = c (Div records c = 1/s)
     private static void ScaleBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.FusedMultiplyAdd(gy, e.X0, gx, gx);
+        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddScaled(gx, gy, e.X0);
     }
 
     /// <summary>s / x (elementwise).</summary>
@@ -53,7 +55,7 @@ public static partial class Ops
         using var t = Scratch<T>.Rent(gy.Length);
         TensorPrimitives.Divide(e.Saved!.AsReadOnlySpan(), e.A!.AsReadOnlySpan(), t.Span);
         TensorPrimitives.Multiply(t.Span, gy, t.Span);
-        TensorPrimitives.Subtract(gx, t.Span, gx);
+        InPlace.Subtract(gx, t.Span);
     }
 
     /// <summary>An elementwise kernel of a tensor and a scalar constant.</summary>

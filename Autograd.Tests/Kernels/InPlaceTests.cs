@@ -1,0 +1,49 @@
+using Autograd.Kernels;
+
+namespace Autograd.Tests.Kernels;
+
+/// <summary>Each in-place kernel against a scalar loop, over lengths that cover the vector body and every tail.</summary>
+public class InPlaceTests
+{
+    private static readonly int[] Lengths = [0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100];
+
+    private static (T[] Y, T[] A, T[] B) Data<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new Rng((ulong)n + 1);
+        T[] Next() { var v = new T[n]; rng.FillUniform<T>(v, -2, 2); return v; }
+        return (Next(), Next(), Next());
+    }
+
+    private static void Check<T>(Action<T[], T[], T[]> kernel, Func<T, T, T, T> reference) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (int n in Lengths)
+        {
+            var (y, a, b) = Data<T>(n);
+            var expected = y.Select((v, i) => reference(v, a[i], b[i])).ToArray();
+            kernel(y, a, b);
+            Assert.That(y, Is.EqualTo(expected), $"{typeof(T).Name}, length {n}");
+        }
+    }
+
+    [Test]
+    public void MatchScalarLoopsInFloatAndDouble()
+    {
+        RunAll<float>();
+        RunAll<double>();
+    }
+
+    private static void RunAll<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T alpha = T.CreateChecked(0.75);
+        Check<T>((y, a, b) => InPlace.Add<T>(y, a), (y, a, b) => y + a);
+        Check<T>((y, a, b) => InPlace.Subtract<T>(y, a), (y, a, b) => y - a);
+        Check<T>((y, a, b) => InPlace.AddScaled<T>(y, a, alpha), (y, a, b) => y + a * alpha);
+        Check<T>((y, a, b) => InPlace.AddProduct<T>(y, a, b), (y, a, b) => y + a * b);
+        Check<T>((y, a, b) => InPlace.Scale<T>(y, alpha), (y, a, b) => y * alpha);
+        Check<T>((y, a, b) => InPlace.AddScalar<T>(y, alpha), (y, a, b) => y + alpha);
+    }
+
+    [Test]
+    public void ShortInputIsRejected() =>
+        Assert.Throws<ArgumentException>(() => InPlace.Add<float>(new float[4], new float[3]));
+}
