@@ -57,6 +57,12 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
                 g.CopyTo(buf);
                 _started[index] = true;
             }
+            else if (!Nesterov)
+            {
+                // The common case in one pass over parameter, velocity and gradient.
+                InPlace.MomentumStep(p, buf, g, T.CreateChecked(Momentum), T.CreateChecked(1 - Dampening), T.CreateChecked(-LearningRate));
+                return;
+            }
             else
             {
                 InPlace.Scale(buf, T.CreateChecked(Momentum));

@@ -44,6 +44,24 @@ public class InPlaceTests
     }
 
     [Test]
+    public void MomentumStepMatchesTheTwoUpdates()
+    {
+        foreach (int n in Lengths)
+        {
+            var (p, v, g) = Data<double>(n);
+            var (p2, v2) = ((double[])p.Clone(), (double[])v.Clone());
+            InPlace.MomentumStep<double>(p, v, g, 0.9, 0.8, -0.05);
+            for (int i = 0; i < n; i++)
+            {
+                v2[i] = v2[i] * 0.9 + g[i] * 0.8;
+                p2[i] += v2[i] * -0.05;
+            }
+            Assert.That(v, Is.EqualTo(v2).Within(1e-15), $"velocity, length {n}");
+            Assert.That(p, Is.EqualTo(p2).Within(1e-15), $"parameter, length {n}");
+        }
+    }
+
+    [Test]
     public void ShortInputIsRejected() =>
         Assert.Throws<ArgumentException>(() => InPlace.Add<float>(new float[4], new float[3]));
 }

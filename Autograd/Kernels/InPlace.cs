@@ -36,6 +36,37 @@ public static class InPlace
     public static void AddScalar<T>(Span<T> y, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
         Run<T, AddScalarOp<T>>(y, y, y, s);
 
+    /// <summary>
+    /// The heavy-ball step of SGD with momentum in one pass: v ← μ·v + s·g, then p ← p + η·v (η negative).
+    /// Three separate passes would stream the velocity through memory three times.
+    /// </summary>
+    public static void MomentumStep<T>(Span<T> p, Span<T> velocity, ReadOnlySpan<T> g, T momentum, T gradScale, T step)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (velocity.Length != p.Length || g.Length != p.Length)
+            throw new ArgumentException($"InPlace.MomentumStep: parameter {p.Length}, velocity {velocity.Length} and gradient {g.Length} lengths differ.");
+        ref T pr = ref MemoryMarshal.GetReference(p);
+        ref T vr = ref MemoryMarshal.GetReference(velocity);
+        ref T gr = ref MemoryMarshal.GetReference(g);
+        nuint n = (nuint)p.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<T>.Count)
+        {
+            Vector512<T> mu = Vector512.Create(momentum), sc = Vector512.Create(gradScale), eta = Vector512.Create(step);
+            for (nuint w = (nuint)Vector512<T>.Count; i + w <= n; i += w)
+            {
+                var v = Vector512.LoadUnsafe(ref vr, i) * mu + Vector512.LoadUnsafe(ref gr, i) * sc;
+                v.StoreUnsafe(ref vr, i);
+                (Vector512.LoadUnsafe(ref pr, i) + v * eta).StoreUnsafe(ref pr, i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T v = Unsafe.Add(ref vr, i) * momentum + Unsafe.Add(ref gr, i) * gradScale;
+            Unsafe.Add(ref vr, i) = v;
+            Unsafe.Add(ref pr, i) += v * step;
+        }
+    }
+
     /// <summary>One elementwise update y ← f(y, a, b, s), in the three widths the loop needs.</summary>
     private interface IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
