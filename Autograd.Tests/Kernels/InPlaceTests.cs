@@ -62,6 +62,24 @@ public class InPlaceTests
     }
 
     [Test]
+    public void SubnormalsAreFlushedToZeroAndNormalsKept()
+    {
+        float tiny = InPlace.SmallestNormal<float>();
+        var y = new float[40];
+        for (int i = 0; i < y.Length; i++) y[i] = (i % 4) switch { 0 => tiny / 4, 1 => -tiny / 2, 2 => tiny, _ => -1.5f };
+        InPlace.FlushSubnormals<float>(y);
+        for (int i = 0; i < y.Length; i++)
+            Assert.That(y[i], Is.EqualTo((i % 4) switch { 0 or 1 => 0f, 2 => tiny, _ => -1.5f }), $"element {i}");
+        Assert.That(float.IsSubnormal(tiny / 4) && !float.IsSubnormal(tiny), "the threshold is the smallest normal float");
+        Assert.That(double.IsSubnormal(InPlace.SmallestNormal<double>() / 2) && !double.IsSubnormal(InPlace.SmallestNormal<double>()));
+
+        // A velocity with zero gradient decays to exactly 0 instead of lingering as a subnormal.
+        var p = new float[33]; var v = Enumerable.Repeat(1f, 33).ToArray(); var g = new float[33];
+        for (int step = 0; step < 1000; step++) InPlace.MomentumStep<float>(p, v, g, 0.9f, 1f, -0.1f);
+        Assert.That(v, Has.All.EqualTo(0f));
+    }
+
+    [Test]
     public void ShortInputIsRejected() =>
         Assert.Throws<ArgumentException>(() => InPlace.Add<float>(new float[4], new float[3]));
 }

@@ -36,9 +36,20 @@ public static class InPlace
     public static void AddScalar<T>(Span<T> y, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
         Run<T, AddScalarOp<T>>(y, y, y, s);
 
+    /// <summary>y ← 0 where |y| is subnormal (see <see cref="MomentumStep{T}"/> for why).</summary>
+    public static void FlushSubnormals<T>(Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Run<T, FlushOp<T>>(y, y, y, SmallestNormal<T>());
+
+    /// <summary>The smallest positive normal number of <typeparamref name="T"/> (below it, x86 arithmetic is ~100× slower).</summary>
+    public static T SmallestNormal<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) ? T.CreateTruncating(1.17549435E-38f) : T.CreateTruncating(2.2250738585072014E-308);
+
     /// <summary>
     /// The heavy-ball step of SGD with momentum in one pass: v ← μ·v + s·g, then p ← p + η·v (η negative).
-    /// Three separate passes would stream the velocity through memory three times.
+    /// Three separate passes would stream the velocity through memory three times. A velocity whose gradient stays 0
+    /// (a dead ReLU unit) decays as μⁿ into subnormal numbers, which x86 computes on a slow microcode path: measured on
+    /// the deep MLP, the step took 1.4 ms instead of 0.15 ms. .NET cannot set the CPU's flush-to-zero mode, so
+    /// velocities below the smallest normal number are set to 0 here.
     /// </summary>
     public static void MomentumStep<T>(Span<T> p, Span<T> velocity, ReadOnlySpan<T> g, T momentum, T gradScale, T step)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -49,12 +60,14 @@ public static class InPlace
         ref T vr = ref MemoryMarshal.GetReference(velocity);
         ref T gr = ref MemoryMarshal.GetReference(g);
         nuint n = (nuint)p.Length, i = 0;
+        T tiny = SmallestNormal<T>();
         if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<T>.Count)
         {
-            Vector512<T> mu = Vector512.Create(momentum), sc = Vector512.Create(gradScale), eta = Vector512.Create(step);
+            Vector512<T> mu = Vector512.Create(momentum), sc = Vector512.Create(gradScale), eta = Vector512.Create(step), min = Vector512.Create(tiny);
             for (nuint w = (nuint)Vector512<T>.Count; i + w <= n; i += w)
             {
                 var v = Vector512.LoadUnsafe(ref vr, i) * mu + Vector512.LoadUnsafe(ref gr, i) * sc;
+                v = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.Abs(v), min), v, Vector512<T>.Zero);
                 v.StoreUnsafe(ref vr, i);
                 (Vector512.LoadUnsafe(ref pr, i) + v * eta).StoreUnsafe(ref pr, i);
             }
@@ -62,6 +75,7 @@ public static class InPlace
         for (; i < n; i++)
         {
             T v = Unsafe.Add(ref vr, i) * momentum + Unsafe.Add(ref gr, i) * gradScale;
+            if (T.Abs(v) < tiny) v = T.Zero;
             Unsafe.Add(ref vr, i) = v;
             Unsafe.Add(ref pr, i) += v * step;
         }
@@ -115,6 +129,15 @@ public static class InPlace
         public static Vector512<T> Apply(Vector512<T> y, Vector512<T> a, Vector512<T> b, Vector512<T> s) => y + s;
         public static Vector256<T> Apply(Vector256<T> y, Vector256<T> a, Vector256<T> b, Vector256<T> s) => y + s;
         public static T Apply(T y, T a, T b, T s) => y + s;
+    }
+
+    private readonly struct FlushOp<T> : IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Vector512<T> Apply(Vector512<T> y, Vector512<T> a, Vector512<T> b, Vector512<T> s) =>
+            Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.Abs(y), s), y, Vector512<T>.Zero);
+        public static Vector256<T> Apply(Vector256<T> y, Vector256<T> a, Vector256<T> b, Vector256<T> s) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(y), s), y, Vector256<T>.Zero);
+        public static T Apply(T y, T a, T b, T s) => T.Abs(y) < s ? T.Zero : y;
     }
 
     private static void Run<T, TOp>(Span<T> y, ReadOnlySpan<T> a, ReadOnlySpan<T> b, T s)
