@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Autograd.Kernels;
 
 namespace Autograd.Nn;
 
@@ -56,10 +57,16 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
                 g.CopyTo(buf);
                 _started[index] = true;
             }
+            else if (!Nesterov)
+            {
+                // The common case in one pass over parameter, velocity and gradient.
+                InPlace.MomentumStep(p, buf, g, T.CreateChecked(Momentum), T.CreateChecked(1 - Dampening), T.CreateChecked(-LearningRate));
+                return;
+            }
             else
             {
-                TensorPrimitives.Multiply(buf, T.CreateChecked(Momentum), buf);
-                TensorPrimitives.MultiplyAdd(g, T.CreateChecked(1 - Dampening), buf, buf);
+                InPlace.Scale(buf, T.CreateChecked(Momentum));
+                InPlace.AddScaled(buf, g, T.CreateChecked(1 - Dampening));
             }
             if (Nesterov)
             {
@@ -68,6 +75,6 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
             }
             else g = buf;
         }
-        TensorPrimitives.MultiplyAdd(g, T.CreateChecked(-LearningRate), p, p);
+        InPlace.AddScaled(p, g, T.CreateChecked(-LearningRate));
     }
 }

@@ -44,27 +44,14 @@ public static class SafeTensors
         }
         byte[] header = BuildHeader(entries, metadata);
 
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath)!;
-        string temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> lengthField = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(lengthField, (ulong)header.Length);
-                stream.Write(lengthField);
-                stream.Write(header);
-                foreach (var (_, t) in entries) WriteLittleEndian(stream, t.AsReadOnlySpan());
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, fullPath, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { /* the original error matters more */ }
-            throw;
-        }
+            Span<byte> lengthField = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(lengthField, (ulong)header.Length);
+            stream.Write(lengthField);
+            stream.Write(header);
+            foreach (var (_, t) in entries) WriteLittleEndian(stream, t.AsReadOnlySpan());
+        });
     }
 
     private static byte[] BuildHeader<T>(List<KeyValuePair<string, Tensor<T>>> entries, IDictionary<string, string>? metadata)

@@ -58,6 +58,7 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("Linear 1 row 1 out", [[1, 4], [1, 4], [1]], x => x[0].Linear(x[1], x[2])),
         // ---- activations
         new("Relu", [[3, 4]], x => x[0].Relu(), InputKind.AwayFromKinks),
+        new("Relu vector body and tail", [[7, 9]], x => x[0].Relu(), InputKind.AwayFromKinks),
         // ---- elementwise (opsa)
         new("AddScalar", [[3, 4]], x => x[0].Add(C(1.5))),
         new("SubScalar", [[3, 4]], x => x[0].Sub(C(0.75))),

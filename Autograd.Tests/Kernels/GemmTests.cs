@@ -19,6 +19,31 @@ public class GemmTests
     // The MNIST MLP's products (m, n, k): forward x·W, backward dX = dY·Wᵀ, dW = Xᵀ·dY, and an odd-sized large one.
     public static readonly (int M, int N, int K)[] NetworkShapes = [(64, 196, 784), (64, 784, 196), (784, 196, 64), (64, 10, 196), (129, 257, 67), (13, 1001, 97)];
 
+    // Skinny shapes with their own paths: one row or column of C (gemv), k = 1 (outer product), narrow C (dot tiles for
+    // x·Wᵀ, masked edge tiles otherwise). Widths straddle the vector lengths (8 and 16) and the 4-wide tiles.
+    public static readonly int[] NarrowWidths = [1, 2, 3, 7, 10, 15, 16, 17, 30, 31, 33];
+
+    public static IEnumerable<(int M, int N, int K)> SkinnyShapes()
+    {
+        foreach (int w in NarrowWidths)
+        {
+            yield return (1, w, 200); yield return (w, 1, 37);             // a single row / column of C
+            yield return (w, 23, 1); yield return (11, w, 1);              // outer products
+            yield return (64, w, 196); yield return (w, 64, 70);           // narrow output layer and its transpose
+            yield return (13, w, 9); yield return (w, 5, 130);             // short and long k around the dot-tile threshold
+        }
+        yield return (1, 196, 784); yield return (1, 784, 196); yield return (196, 784, 1); yield return (1, 1, 300);
+        yield return (1, 300, 1); yield return (300, 1, 1); yield return (30, 30, 64); yield return (64, 30, 30);
+    }
+
+    public static IEnumerable<TestCaseData> SkinnyCases()
+    {
+        foreach (var (m, n, k) in SkinnyShapes())
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    yield return new TestCaseData(ta, tb, m, n, k).SetArgDisplayNames($"{(ta ? "T" : "N")}{(tb ? "T" : "N")} {m}x{n}x{k}");
+    }
+
     public static IEnumerable<TestCaseData> Cases()
     {
         foreach (var (m, n, k) in Shapes)
@@ -48,6 +73,37 @@ public class GemmTests
     public void DoubleMatchesReference(bool transA, bool transB, int m, int n, int k, bool accumulate) =>
         Check<double>(transA, transB, m, n, k, accumulate, seed: 2);
 
+    [TestCaseSource(nameof(SkinnyCases))]
+    public void SkinnyShapesMatchReference(bool transA, bool transB, int m, int n, int k)
+    {
+        // Both accumulate modes, both precisions, and operands at several element offsets: the AVX-512 paths peel a masked
+        // vector to reach cache-line alignment, so each offset exercises a different head and tail (sentinels sit on both sides of C).
+        foreach (var (offA, offB, offC) in new[] { (0, 0, 0), (1, 3, 5), (7, 2, 1) })
+            foreach (bool accumulate in new[] { false, true })
+            {
+                Check<float>(transA, transB, m, n, k, accumulate, seed: 20 + offA, offsets: (offA, offB, offC));
+                Check<double>(transA, transB, m, n, k, accumulate, seed: 30 + offB, offsets: (offA, offB, offC));
+            }
+    }
+
+    [Test]
+    public void SkinnyShapesMatchReferenceOnEveryKernelFamily([ValueSource(nameof(Isas))] string isa)
+    {
+        var saved = Gemm.Isa;
+        try
+        {
+            Gemm.Isa = Enum.Parse<GemmIsa>(isa);
+            foreach (var (m, n, k) in SkinnyShapes())
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                    {
+                        Check<float>(ta, tb, m, n, k, accumulate: (m + n) % 2 == 0, seed: 40, offsets: (1, 2, 3));
+                        Check<double>(ta, tb, m, n, k, accumulate: (n + k) % 2 == 1, seed: 41, offsets: (3, 0, 1));
+                    }
+        }
+        finally { Gemm.Isa = saved; }
+    }
+
     [TestCaseSource(nameof(NetworkCases))]
     public void NetworkShapesMatchReference(bool transA, bool transB, int m, int n, int k, int threads)
     {
@@ -61,6 +117,21 @@ public class GemmTests
     [Test]
     public void LargeFloatMatchesReferenceOnTwoThreads() =>
         WithThreads(2, () => Check<float>(false, false, 1000, 500, 784, accumulate: true, seed: 5));
+
+    [Test]
+    public void SeveralCacheBlocksInEveryDimensionMatchReference()
+    {
+        // Large enough that the driver loops over more than one block of each dimension (float: KC ≤ 384, NC ≤ 1 MB / (KC·4),
+        // MC ≤ 2 MB / (KC·4), so 390 → 2×195, 1400 columns → 2 NC blocks, 2800 rows → 2 MC blocks); rows are sampled
+        // to keep the float64 reference affordable. One thread, so no stripe split shrinks the blocks.
+        WithThreads(1, () =>
+        {
+            Check<float>(false, false, 2800, 40, 390, accumulate: true, seed: 14, rowStep: 7);
+            Check<float>(true, false, 20, 1400, 390, accumulate: false, seed: 15);
+            Check<float>(false, true, 40, 1400, 390, accumulate: true, seed: 16);
+            Check<double>(true, true, 30, 1000, 400, accumulate: false, seed: 17);
+        });
+    }
 
     [Test]
     public void EveryKernelFamilyMatchesReference([ValueSource(nameof(Isas))] string isa)
@@ -93,6 +164,71 @@ public class GemmTests
     }
 
     [Test]
+    public void SingleThreadedCallsAllocateNothingOnceWarm()
+    {
+        WithThreads(1, () =>
+        {
+            var a = Random<float>(64 * 784, 12); var b = Random<float>(784 * 196, 13); var c = new float[784 * 196];
+            void AllCombos()
+            {
+                Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+                Gemm.Multiply<float>(false, true, 64, 784, 196, c, b, a, true);
+                Gemm.Multiply<float>(true, false, 784, 196, 64, a, c, b, true);
+                Gemm.Multiply<float>(true, true, 7, 13, 17, a, b, c, false);
+                Gemm.Multiply<float>(false, false, 1, 196, 784, a, b, c, false);
+            }
+            AllCombos(); // grows the per-thread packing buffers
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            AllCombos();
+            Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        });
+    }
+
+    [Test]
+    public void BackToBackTwoThreadCallsMatchOneThread()
+    {
+        // Helpers are reused work items, and one may start after its call has finished: alternating calls that cut C
+        // differently (row stripes, column stripes) and accumulate must still give each stripe exactly once.
+        var a = Random<float>(256 * 784, 18); var b = Random<float>(784 * 256, 19);
+        var expectedRows = new float[256 * 64]; var expectedCols = new float[32 * 784];
+        WithThreads(1, () =>
+        {
+            for (int r = 0; r < 3; r++) Gemm.Multiply<float>(false, false, 256, 64, 784, a, b, expectedRows, true);
+            for (int r = 0; r < 3; r++) Gemm.Multiply<float>(false, true, 32, 784, 256, a, b, expectedCols, true);
+        });
+        WithThreads(2, () =>
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                var rows = new float[256 * 64]; var cols = new float[32 * 784];
+                for (int r = 0; r < 3; r++)
+                {
+                    Gemm.Multiply<float>(false, false, 256, 64, 784, a, b, rows, true);
+                    Gemm.Multiply<float>(false, true, 32, 784, 256, a, b, cols, true);
+                }
+                Assert.That(rows, Is.EqualTo(expectedRows).Within(1e-3f));
+                Assert.That(cols, Is.EqualTo(expectedCols).Within(1e-3f));
+            }
+        });
+    }
+
+    [Test]
+    public void TwoThreadCallsAllocateAlmostNothingOnceWarm()
+    {
+        // All threads count (helpers run on the pool). Parallel.For cost about 2 KB per call; the reusable work items
+        // cost nothing, but the pool itself may allocate now and then, hence the small per-call allowance.
+        WithThreads(2, () =>
+        {
+            var a = Random<float>(64 * 784, 20); var b = Random<float>(784 * 196, 21); var c = new float[64 * 196];
+            for (int r = 0; r < 20; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            const int calls = 50;
+            for (int r = 0; r < calls; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+            Assert.That((GC.GetTotalAllocatedBytes(precise: true) - before) / calls, Is.LessThan(64));
+        });
+    }
+
+    [Test]
     public void RejectsBadSizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply<float>(false, false, -1, 2, 2, new float[4], new float[4], new float[4], false));
@@ -116,19 +252,27 @@ public class GemmTests
         finally { Threading.MaxThreads = saved; }
     }
 
-    private static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed, int rowStep = 1,
+        (int A, int B, int C) offsets = default) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Operands start `offsets` elements into their arrays, which moves them relative to cache lines.
         var a = Random<T>(m * k, seed); var b = Random<T>(k * n, seed + 100);
-        // Two sentinel elements past m·n must survive; an overwritten C starts as NaN, which must never leak in.
-        var c = new T[m * n + 2];
+        var aStore = new T[a.Length + offsets.A]; a.CopyTo(aStore, offsets.A);
+        var bStore = new T[b.Length + offsets.B]; b.CopyTo(bStore, offsets.B);
+        // Sentinels before and after C must survive; an overwritten C starts as NaN, which must never leak in.
+        int before = offsets.C;
+        var cStore = new T[before + m * n + 2];
         var c0 = accumulate ? Random<T>(m * n, seed + 200) : null;
-        for (int i = 0; i < c.Length; i++) c[i] = i < m * n ? (c0 is null ? T.NaN : c0[i]) : T.CreateChecked(42);
+        for (int i = 0; i < cStore.Length; i++)
+            cStore[i] = i >= before && i < before + m * n ? (c0 is null ? T.NaN : c0[i - before]) : T.CreateChecked(42);
 
-        Gemm.Multiply<T>(transA, transB, m, n, k, a, b, c, accumulate);
+        Gemm.Multiply<T>(transA, transB, m, n, k, aStore.AsSpan(offsets.A), bStore.AsSpan(offsets.B), cStore.AsSpan(before), accumulate);
+        var c = cStore.AsSpan(before).ToArray();
+        for (int i = 0; i < before; i++) Assert.That(cStore[i], Is.EqualTo(T.CreateChecked(42)), $"sentinel {i - before} before C");
 
         // Rounding bound for a length-k dot product: k·ε·Σ|a||b| (plus the accumulated C term).
         double eps = typeof(T) == typeof(float) ? 1.2e-7 : 2.3e-16;
-        for (int i = 0; i < m; i++)
+        foreach (int i in Enumerable.Range(0, m).Where(i => i % rowStep == 0 || i == m - 1))
             for (int j = 0; j < n; j++)
             {
                 double exact = c0 is null ? 0 : double.CreateChecked(c0[i * n + j]), magnitude = Math.Abs(exact);

@@ -93,7 +93,7 @@ public static class Broadcast
     public static void SumInto<T>(ReadOnlySpan<T> source, Shape sourceShape, Span<T> destination, Shape destinationShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (sourceShape == destinationShape) { TensorPrimitives.Add(destination, source, destination); return; }
+        if (sourceShape == destinationShape) { InPlace.Add(destination, source); return; }
         if (destinationShape.Length == 1) { destination[0] += TensorPrimitives.Sum(source); return; }
 
         int rank = sourceShape.Rank;
@@ -106,7 +106,7 @@ public static class Broadcast
         for (int r = 0; r < rows; r++)
         {
             var src = source.Slice(r * inner, inner);
-            if (dRow) { var d = destination.Slice(doff, inner); TensorPrimitives.Add(d, src, d); }
+            if (dRow) { var d = destination.Slice(doff, inner); InPlace.Add(d, src); }
             else destination[doff] += TensorPrimitives.Sum(src);
             Advance(sourceShape, idx, ds, none, ref doff, ref unused);
         }

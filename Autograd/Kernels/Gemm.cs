@@ -8,8 +8,10 @@ namespace Autograd.Kernels;
 /// </summary>
 public static class Gemm
 {
-    // Measured on the 2-core dev box (AVX-512): below this many multiply-adds a second thread costs more than it saves.
-    private const long ParallelThreshold = 1L << 20;
+    // A second thread halves the arithmetic but costs a pool wake-up (~6 µs) plus re-packing one operand: break-even is
+    // estimated near 1M multiply-adds on an idle machine. The threshold sits at 4M (~60 µs on one AVX-512 core) because
+    // when other processes keep the cores busy a stripe can wait for a descheduled worker; measured on the 2-core box.
+    private const long ParallelThreshold = 1L << 22;
 
     [ThreadStatic] private static GemmIsa? _forcedIsa;
 
@@ -52,28 +54,50 @@ public static class Gemm
                 Tiny(transA, transB, m, n, k, pa, pb, pc, accumulate);
                 return;
             }
+            // k = 1: C is an outer product of two contiguous vectors (whatever the transposes); a column C is a 1×m row.
+            if (k == 1)
+            {
+                if (n == 1) Gemv.Outer(isa, 1, m, pb, pa, pc, m, accumulate);
+                else Gemv.Outer(isa, m, n, pa, pb, pc, n, accumulate);
+                return;
+            }
             // A single column or row of C: both layouts of the vector operand are contiguous, so it is a matrix-vector product.
             if (n == 1)
             {
                 if (transA) Gemv.RowCombination(isa, k, m, pb, pa, lda, pc, accumulate);
-                else Gemv.Dots(m, k, pb, pa, lda, pc, 1, accumulate);
+                else Gemv.Dots(isa, m, k, pb, pa, lda, pc, 1, accumulate);
                 return;
             }
             if (m == 1)
             {
-                if (transB) Gemv.Dots(n, k, pa, pb, ldb, pc, 1, accumulate);
+                if (transB) Gemv.Dots(isa, n, k, pa, pb, ldb, pc, 1, accumulate);
                 else Gemv.RowCombination(isa, k, n, pa, pb, ldb, pc, accumulate);
                 return;
             }
             long work = (long)m * n * k;
             int threads = work < ParallelThreshold ? 1 : Math.Min(Threading.MaxThreads, Environment.ProcessorCount);
+            if (threads == 1 && isa == GemmIsa.Avx512 && !transA && transB && UseDotTiles<T>(m, n, k))
+            {
+                DotTiles.Run(m, n, k, pa, lda, pb, ldb, pc, n, 1, accumulate);
+                return;
+            }
             if (threads > 1 && GemmJob<T>.TryRun(isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate)) return;
             GemmDriver<T>.Run(isa, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
         }
     }
 
-    // Below this many multiply-adds packing and tile set-up cost more than the arithmetic: a plain dot-product loop wins.
-    internal const long TinyWork = 512;
+    // x·Wᵀ with a narrow side: packing the wide operand (a transposing copy) costs about as much as the arithmetic,
+    // while dot products read both in place; but each output pays a horizontal sum, amortized over k. Measured
+    // (AVX-512, float, 64 rows): n = 10 wins from k = 64; n = 16–32 only from k ≈ 192 (at k = 64 packing is 1.6× faster).
+    private static bool UseDotTiles<T>(int m, int n, int k) where T : unmanaged
+    {
+        int narrow = Math.Min(m, n), vectors = k / System.Runtime.Intrinsics.Vector512<T>.Count;
+        return narrow <= 12 ? vectors >= 4 : narrow <= 32 && vectors >= 12;
+    }
+
+    // At or below this many multiply-adds (measured: 4×8×8 yes, 8×8×8 no) packing and tile set-up cost more than the
+    // arithmetic, and a plain dot-product loop wins.
+    internal const long TinyWork = 256;
 
     internal static unsafe void Tiny<T>(bool transA, bool transB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -88,64 +112,5 @@ public static class Gemm
                 for (int p = 0; p < k; p++, ap += aCol, bp += bRow) sum += *ap * *bp;
                 c[i * n + j] = accumulate ? c[i * n + j] + sum : sum;
             }
-    }
-}
-
-/// <summary>
-/// One multi-threaded GEMM call: C is cut into as many stripes as threads (whole micro-tiles each) and every
-/// stripe runs the serial driver with its own packing buffers. A per-thread instance with a cached delegate means a
-/// call allocates nothing of its own (Parallel.For still allocates a little internally).
-/// </summary>
-internal sealed unsafe class GemmJob<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    [ThreadStatic] private static GemmJob<T>? _current;
-
-    private readonly Action<int> _body;
-    private GemmIsa _isa;
-    private bool _transA, _transB, _accumulate, _splitRows;
-    private int _m, _n, _k, _stripe;
-    private T* _a, _b, _c;
-    private nint _lda, _ldb;
-
-    private GemmJob() => _body = RunStripe;
-
-    public static bool TryRun(GemmIsa isa, int threads, bool transA, bool transB, int m, int n, int k,
-        T* a, nint lda, T* b, nint ldb, T* c, bool accumulate)
-    {
-        // Each stripe packs the whole of the other operand, so cut the dimension whose duplicate packing is cheaper:
-        // splitting rows re-packs B (k×n) per thread, splitting columns re-packs A (m×k); a transposing pack costs more.
-        int mr = GemmDriver<T>.Mr(isa), nr = GemmDriver<T>.Nr(isa);
-        long repackB = (long)k * n * (transB ? 3 : 1), repackA = (long)m * k * (transA ? 1 : 3);
-        bool splitRows = repackB <= repackA;
-        if (splitRows && m < 2 * mr) splitRows = false;
-        else if (!splitRows && n < 2 * nr) splitRows = true;
-        int extent = splitRows ? m : n, unit = splitRows ? mr : nr;
-        int stripe = (extent / threads + unit - 1) / unit * unit;
-        if (stripe == 0 || stripe >= extent) return false;
-        int parts = (extent + stripe - 1) / stripe;
-
-        var job = _current ??= new GemmJob<T>();
-        job._isa = isa; job._transA = transA; job._transB = transB; job._accumulate = accumulate; job._splitRows = splitRows;
-        job._m = m; job._n = n; job._k = k; job._stripe = stripe;
-        job._a = a; job._b = b; job._c = c; job._lda = lda; job._ldb = ldb;
-        Parallel.For(0, parts, Threading.Options, job._body);
-        return true;
-    }
-
-    private void RunStripe(int part)
-    {
-        int start = part * _stripe;
-        if (_splitRows)
-        {
-            int rows = Math.Min(_stripe, _m - start);
-            T* a = _transA ? _a + start : _a + start * _lda;
-            GemmDriver<T>.Run(_isa, _transA, _transB, rows, _n, _k, a, _lda, _b, _ldb, _c + (nint)start * _n, _n, _accumulate);
-        }
-        else
-        {
-            int cols = Math.Min(_stripe, _n - start);
-            T* b = _transB ? _b + start * _ldb : _b + start;
-            GemmDriver<T>.Run(_isa, _transA, _transB, _m, cols, _k, _a, _lda, b, _ldb, _c + start, _n, _accumulate);
-        }
     }
 }

@@ -6,8 +6,7 @@ namespace Autograd.Kernels;
 /// </summary>
 public static class Threading
 {
-    private static int _maxThreads = Environment.ProcessorCount;
-    private static ParallelOptions _options = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+    private static volatile int _maxThreads = Environment.ProcessorCount;
 
     /// <summary>Upper bound on threads per kernel call; defaults to <see cref="Environment.ProcessorCount"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
@@ -18,12 +17,7 @@ public static class Threading
         {
             if (value < 1)
                 throw new ArgumentOutOfRangeException(nameof(value), value, $"Threading.MaxThreads must be at least 1, got {value}.");
-            // Options are immutable once published so a kernel running concurrently never sees a half-updated pair.
-            _options = new ParallelOptions { MaxDegreeOfParallelism = value };
             _maxThreads = value;
         }
     }
-
-    /// <summary>Cached options for <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>, so calls allocate none.</summary>
-    internal static ParallelOptions Options => _options;
 }

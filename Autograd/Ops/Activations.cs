@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 public static partial class Ops
@@ -56,7 +58,7 @@ public static partial class Ops
         using var t = Scratch<T>.Rent(gy.Length);
         TensorPrimitives.Subtract(T.One, y, t.Span);           // 1 − y
         TensorPrimitives.Multiply(t.Span, y, t.Span);          // y(1 − y)
-        TensorPrimitives.FusedMultiplyAdd(gy, t.Span, gx, gx); // gx += gy·y(1 − y)
+        InPlace.AddProduct(gx, gy, t.Span); // gx += gy·y(1 − y)
     }
 
     /// <summary>Hyperbolic tangent elementwise.</summary>
@@ -70,6 +72,6 @@ public static partial class Ops
         using var t = Scratch<T>.Rent(gy.Length);
         TensorPrimitives.Multiply(y, y, t.Span);
         TensorPrimitives.Subtract(T.One, t.Span, t.Span);      // 1 − y²
-        TensorPrimitives.FusedMultiplyAdd(gy, t.Span, gx, gx);
+        InPlace.AddProduct(gx, gy, t.Span);
     }
 }

@@ -75,7 +75,7 @@ public static partial class Ops
 
     private static void NegBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var ga)) TensorPrimitives.Subtract(ga, gy, ga);
+        if (Tape<T>.TryGrad(e.A, out var ga)) InPlace.Subtract(ga, gy);
     }
 
     // ---- shared machinery
@@ -117,7 +117,7 @@ public static partial class Ops
     {
         if (other.Shape == outShape && gradShape == outShape)
         {
-            TensorPrimitives.FusedMultiplyAdd(gy, other.AsReadOnlySpan(), grad, grad);
+            InPlace.AddProduct(grad, gy, other.AsReadOnlySpan());
             return;
         }
         using var t = Scratch<T>.Rent(gy.Length);

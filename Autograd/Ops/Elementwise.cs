@@ -23,7 +23,7 @@ public static partial class Ops
         if (!Tape<T>.TryGrad(e.A, out var gx)) return;
         using var t = Scratch<T>.Rent(gy.Length);
         PowBaseGradient<T>.Invoke(e.A!.AsReadOnlySpan(), e.X0, t.Span);
-        TensorPrimitives.FusedMultiplyAdd(gy, t.Span, gx, gx);
+        InPlace.AddProduct(gx, gy, t.Span);
     }
 
     /// <summary>
@@ -117,7 +117,7 @@ public static partial class Ops
 
     private static void ExpBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.FusedMultiplyAdd(gy, e.Saved!.AsReadOnlySpan(), gx, gx); // gx += gy·y
+        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddProduct(gx, gy, e.Saved!.AsReadOnlySpan()); // gx += gy·y
     }
 
     /// <summary>Natural logarithm elementwise (−∞ at 0, NaN below).</summary>
@@ -129,7 +129,7 @@ public static partial class Ops
         if (!Tape<T>.TryGrad(e.A, out var gx)) return;
         using var t = Scratch<T>.Rent(gy.Length);
         TensorPrimitives.Divide(gy, e.A!.AsReadOnlySpan(), t.Span);  // gx += gy / x
-        TensorPrimitives.Add(gx, t.Span, gx);
+        InPlace.Add(gx, t.Span);
     }
 
     /// <summary>√x elementwise.</summary>
@@ -141,7 +141,7 @@ public static partial class Ops
         if (!Tape<T>.TryGrad(e.A, out var gx)) return;
         using var t = Scratch<T>.Rent(gy.Length);
         TensorPrimitives.Divide(gy, e.Saved!.AsReadOnlySpan(), t.Span);             // gy / √x
-        TensorPrimitives.FusedMultiplyAdd(t.Span, T.CreateTruncating(0.5), gx, gx);  // gx += ½·gy/√x
+        InPlace.AddScaled(gx, t.Span, T.CreateTruncating(0.5));  // gx += ½·gy/√x
     }
 
     /// <summary>x² elementwise.</summary>
@@ -160,7 +160,7 @@ public static partial class Ops
         if (!Tape<T>.TryGrad(e.A, out var gx)) return;
         using var t = Scratch<T>.Rent(gy.Length);
         TensorPrimitives.Multiply(gy, e.A!.AsReadOnlySpan(), t.Span);
-        TensorPrimitives.FusedMultiplyAdd(t.Span, T.CreateTruncating(2), gx, gx);  // gx += 2·x·gy
+        InPlace.AddScaled(gx, t.Span, T.CreateTruncating(2));  // gx += 2·x·gy
     }
 
     // ---- Abs, Clamp (piecewise linear: the gradient is a mask)

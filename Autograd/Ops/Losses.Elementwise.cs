@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 public static partial class Ops
@@ -45,8 +47,8 @@ public static partial class Ops
         var losses = reduction == Reduction.None ? y.AsSpan() : buffer.Span[..p.Length];
         var logP = buffer.Span.Slice(buffer.Span.Length - p.Length, p.Length);
         ClampedLogs(ps, logP, losses);                                                    // losses = log(1 − p)
-        TensorPrimitives.Subtract(logP, losses, logP);                                    // log p − log(1 − p)
-        TensorPrimitives.FusedMultiplyAdd(target.AsReadOnlySpan(), logP, losses, losses); // t·log p + (1 − t)·log(1 − p)
+        InPlace.Subtract(logP, losses);                                    // log p − log(1 − p)
+        InPlace.AddProduct(losses, target.AsReadOnlySpan(), logP); // t·log p + (1 − t)·log(1 − p)
         TensorPrimitives.Negate(losses, losses);
         return FinishLoss("BceLoss", y, losses, reduction, BceLossBackward, p, target);
     }
@@ -85,7 +87,7 @@ public static partial class Ops
         if (wantT)
         {
             ClampedLogs(p, dp, dt);
-            TensorPrimitives.Subtract(dt, dp, dt);
+            InPlace.Subtract(dt, dp);
             AddLossGradient(e.B!, ref e, gy, dt);
         }
     }
@@ -108,9 +110,9 @@ public static partial class Ops
         TensorPrimitives.Exp(softplus, softplus);
         TensorPrimitives.LogP1(softplus, softplus);                  // log(1 + exp(−|x|)): the argument of the log is in (1, 2]
         TensorPrimitives.Multiply(x, target.AsReadOnlySpan(), losses);
-        TensorPrimitives.Subtract(softplus, losses, softplus);       // log(1 + exp(−|x|)) − x·t
+        InPlace.Subtract(softplus, losses);       // log(1 + exp(−|x|)) − x·t
         TensorPrimitives.Max(x, T.Zero, losses);
-        TensorPrimitives.Add(losses, softplus, losses);
+        InPlace.Add(losses, softplus);
         return FinishLoss("BceWithLogitsLoss", y, losses, reduction, BceWithLogitsLossBackward, logits, target);
     }
 
@@ -121,7 +123,7 @@ public static partial class Ops
         if (e.A.RequiresGrad)
         {
             TensorPrimitives.Sigmoid(x, d.Span);
-            TensorPrimitives.Subtract(d.Span, e.B!.AsReadOnlySpan(), d.Span);
+            InPlace.Subtract(d.Span, e.B!.AsReadOnlySpan());
             AddLossGradient(e.A, ref e, gy, d.Span);
         }
         if (e.B!.RequiresGrad)
@@ -172,7 +174,7 @@ public static partial class Ops
     {
         if (!Tape<T>.TryGrad(x, out var g)) return;
         var reduction = (Reduction)e.I0;
-        if (reduction == Reduction.None) TensorPrimitives.FusedMultiplyAdd(d, gy, g, g);
-        else TensorPrimitives.MultiplyAdd(d, SampleScale(gy, reduction, 0, d.Length), g, g);
+        if (reduction == Reduction.None) InPlace.AddProduct(g, d, gy);
+        else InPlace.AddScaled(g, d, SampleScale(gy, reduction, 0, d.Length));
     }
 }

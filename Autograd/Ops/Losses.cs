@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 /// <summary>How a loss combines its per-element values.</summary>
@@ -118,8 +120,8 @@ public static partial class Ops
         {
             T s = SampleScale(gy, reduction, i, n);
             var g = gx.Slice(i * classes, classes);
-            TensorPrimitives.MultiplyAdd(probs.Slice(i * classes, classes), s, g, g);
-            if (eps != T.Zero) TensorPrimitives.Subtract(g, s * uniform, g);
+            InPlace.AddScaled(g, probs.Slice(i * classes, classes), s);
+            if (eps != T.Zero) InPlace.AddScalar(g, -(s * uniform));
             g[targets[i]] -= s * (T.One - eps);
         }
     }

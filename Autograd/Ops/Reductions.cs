@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 public static partial class Ops
@@ -28,7 +30,7 @@ public static partial class Ops
     // X0 is the scale: 1 for Sum, 1/count for Mean.
     private static void SumAllBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) TensorPrimitives.Add(gx, gy[0] * e.X0, gx);
+        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddScalar(gx, gy[0] * e.X0);
     }
 
     /// <summary>Sums over <paramref name="axis"/> (negative counts from the end); keeps it as size 1 if <paramref name="keepDim"/>.</summary>
@@ -284,7 +286,7 @@ public static partial class Ops
             var block = src.Slice(o * n * inner, n * inner);
             if (n == 0) { d.Clear(); continue; }
             block[..inner].CopyTo(d);
-            for (int j = 1; j < n; j++) TensorPrimitives.Add(d, block.Slice(j * inner, inner), d);
+            for (int j = 1; j < n; j++) InPlace.Add(d, block.Slice(j * inner, inner));
         }
     }
 }

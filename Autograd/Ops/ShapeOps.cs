@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 public static partial class Ops
@@ -84,7 +86,7 @@ public static partial class Ops
     {
         if (!Tape<T>.TryGrad(e.A, out var gx)) return;
         var g = gx.Slice(e.I0 * e.A!.Shape.Product(1, e.A.Rank), gy.Length);
-        TensorPrimitives.Add(g, gy, g);
+        InPlace.Add(g, gy);
     }
 
     // ---- Copies: Transpose, Permute, Concat
@@ -144,7 +146,7 @@ public static partial class Ops
         for (int i = 0; i < rank; i++) inverse[UnpackAxis(e.I0, i)] = i;
         using var t = Scratch<T>.Rent(gy.Length);
         PermuteCopy(gy, e.Output.Shape, inverse, t.Span);
-        TensorPrimitives.Add(gx, t.Span, gx);
+        InPlace.Add(gx, t.Span);
     }
 
     private static int PackAxes(ReadOnlySpan<int> perm)
@@ -273,7 +275,7 @@ public static partial class Ops
                 for (int o = 0; o < outer; o++)
                 {
                     var g = gx.Slice(o * chunk, chunk);
-                    TensorPrimitives.Add(g, gy.Slice(o * outRow + offset, chunk), g);
+                    InPlace.Add(g, gy.Slice(o * outRow + offset, chunk));
                 }
             offset += chunk;
         }

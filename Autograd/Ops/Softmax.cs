@@ -1,3 +1,5 @@
+using Autograd.Kernels;
+
 namespace Autograd;
 
 public static partial class Ops
@@ -56,19 +58,19 @@ public static partial class Ops
                 if (log)
                 {
                     TensorPrimitives.Exp(yj, exp);
-                    TensorPrimitives.Add(sum, exp, sum);
+                    InPlace.Add(sum, exp);
                 }
                 else
                 {
                     TensorPrimitives.Exp(yj, yj);
-                    TensorPrimitives.Add(sum, yj, sum);
+                    InPlace.Add(sum, yj);
                 }
             }
             if (log) TensorPrimitives.Log(sum, sum);
             for (int j = 0; j < n; j++)
             {
                 var yj = yb.Slice(j * inner, inner);
-                if (log) TensorPrimitives.Subtract(yj, sum, yj);
+                if (log) InPlace.Subtract(yj, sum);
                 else TensorPrimitives.Divide(yj, sum, yj);
             }
         }
@@ -88,7 +90,7 @@ public static partial class Ops
             {
                 var yr = y.Slice(r * n, n); var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
                 TensorPrimitives.Subtract(gyr, TensorPrimitives.Dot(gyr, yr), t.Span);
-                TensorPrimitives.FusedMultiplyAdd(yr, t.Span, gxr, gxr);
+                InPlace.AddProduct(gxr, yr, t.Span);
             }
             return;
         }
@@ -100,12 +102,12 @@ public static partial class Ops
             int b = o * n * inner;
             dot.Clear();
             for (int j = 0; j < n; j++)
-                TensorPrimitives.FusedMultiplyAdd(gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner), dot, dot);
+                InPlace.AddProduct(dot, gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner));
             for (int j = 0; j < n; j++)
             {
                 var gxj = gx.Slice(b + j * inner, inner);
                 TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), dot, tmp);
-                TensorPrimitives.FusedMultiplyAdd(y.Slice(b + j * inner, inner), tmp, gxj, gxj);
+                InPlace.AddProduct(gxj, y.Slice(b + j * inner, inner), tmp);
             }
         }
     }
@@ -125,7 +127,7 @@ public static partial class Ops
                 var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
                 TensorPrimitives.Exp(y.Slice(r * n, n), t.Span);
                 TensorPrimitives.MultiplyAdd(t.Span, -TensorPrimitives.Sum(gyr), gyr, t.Span);
-                TensorPrimitives.Add(gxr, t.Span, gxr);
+                InPlace.Add(gxr, t.Span);
             }
             return;
         }
@@ -136,14 +138,14 @@ public static partial class Ops
         {
             int b = o * n * inner;
             sum.Clear();
-            for (int j = 0; j < n; j++) TensorPrimitives.Add(sum, gy.Slice(b + j * inner, inner), sum);
+            for (int j = 0; j < n; j++) InPlace.Add(sum, gy.Slice(b + j * inner, inner));
             for (int j = 0; j < n; j++)
             {
                 var gxj = gx.Slice(b + j * inner, inner);
                 TensorPrimitives.Exp(y.Slice(b + j * inner, inner), tmp);
                 TensorPrimitives.Multiply(tmp, sum, tmp);
                 TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), tmp, tmp);
-                TensorPrimitives.Add(gxj, tmp, gxj);
+                InPlace.Add(gxj, tmp);
             }
         }
     }

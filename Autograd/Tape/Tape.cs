@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using Autograd.Kernels;
 
 namespace Autograd;
 
@@ -100,7 +101,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
         TryGrad(root, out var seed);  // throws GraphFreedException for a freed graph
         if (gradOutput is null) seed[0] += T.One;
-        else TensorPrimitives.Add(seed, gradOutput.AsReadOnlySpan(), seed);
+        else InPlace.Add(seed, gradOutput.AsReadOnlySpan());
         if (tape is null) return;
         tape.Replay(root.Node, retainGraph);
     }

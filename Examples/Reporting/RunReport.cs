@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Autograd.Nn;
 
 namespace Autograd.Examples.Reporting;
 

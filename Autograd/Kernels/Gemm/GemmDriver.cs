@@ -12,6 +12,7 @@ internal enum GemmIsa { Scalar, Avx2, Avx512 }
 /// rows of C in blocks of MC (packed A block lives in L3), k in blocks of KC, columns in blocks of NC
 /// (packed KC×NC B block lives in L2), then MR-row A panels (stay in L1 while) NR-column B panels stream past.
 /// </summary>
+[SkipLocalsInit] // the edge-tile scratch is always fully written before it is read
 internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     // Packing buffers are per thread (each thread packs its own share) and grow monotonically, so steady state allocates nothing.
@@ -22,6 +23,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     private const int L1PanelBytes = 12 * 1024;     // MR×KC A panel: a quarter of the 48 KB L1, the rest for streaming B
     private const int L2BlockBytes = 1024 * 1024;   // KC×NC B block: half of the 2 MB L2
     private const int L3BlockBytes = 2 * 1024 * 1024;
+    private const int DirectBSpanBytes = 512 * 1024;
 
     /// <summary>Micro-tile rows for the kernel family.</summary>
     public static int Mr(GemmIsa isa) => isa switch { GemmIsa.Avx512 => 8, GemmIsa.Avx2 => 6, _ => 4 };
@@ -49,6 +51,9 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         T* packB = Buffer(ref _packB, (nint)nc0 * kc0);
         T* tile = stackalloc T[8 * 32]; // ≥ MR×NR of every kernel family (8×32 floats is the largest)
 
+        // Packing B pays off when many A panels reuse it. With few rows, reading full B panels in place is faster,
+        // as long as one panel's rows (kc of them, ldb apart) span few enough pages for the TLB (measured: n=196 yes, n=500 no).
+        bool direct = !transB && (m <= 4 * mr || (m <= 12 * mr && (long)kc0 * ldb * sizeof(T) <= DirectBSpanBytes));
         for (int ic = 0; ic < m; ic += mc0)
         {
             int mc = Math.Min(mc0, m - ic);
@@ -60,15 +65,27 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                 for (int jc = 0; jc < n; jc += nc0)
                 {
                     int nc = Math.Min(nc0, n - jc);
-                    Packing.PackB(transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, transB, kc, nc, nr, narrow, packB);
-                    Macro(isa, mc, nc, kc, packA, packB, c + ic * ldc + jc, ldc, load, tile);
+                    T* bBlock = transB ? b + jc * ldb + pc : b + pc * ldb + jc;
+                    if (direct)
+                    {
+                        // Full panels are read in place; only the ragged last one is packed (zero padding keeps the kernel branch-free).
+                        int full = nc - nc % nr;
+                        if (full < nc) Packing.PackB(bBlock + full, ldb, false, kc, nc - full, nr, narrow, packB);
+                        Macro(isa, mc, nc, kc, packA, bBlock, ldb, packB, c + ic * ldc + jc, ldc, load, tile);
+                    }
+                    else
+                    {
+                        Packing.PackB(bBlock, ldb, transB, kc, nc, nr, narrow, packB);
+                        Macro(isa, mc, nc, kc, packA, null, 0, packB, c + ic * ldc + jc, ldc, load, tile);
+                    }
                 }
             }
         }
     }
 
-    // The two loops around the micro-kernel over one packed A block and one packed B block.
-    private static void Macro(GemmIsa isa, int mc, int nc, int kc, T* packA, T* packB, T* c, nint ldc, bool load, T* tile)
+    // The two loops around the micro-kernel over one packed A block and one B block. B panels come from packB
+    // (consecutive, each width×kc) or, when bDirect is set, full panels straight from B and only the ragged last from packB.
+    private static void Macro(GemmIsa isa, int mc, int nc, int kc, T* packA, T* bDirect, nint ldb, T* packB, T* c, nint ldc, bool load, T* tile)
     {
         int mr = Mr(isa), nr = Nr(isa), narrow = Narrow(isa);
         for (int ir = 0; ir < mc; ir += mr)
@@ -80,34 +97,43 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             {
                 int cols = Math.Min(nr, nc - jr);
                 int width = cols <= narrow ? narrow : nr;
+                T* bPanel = bp;
+                nint bStride = width;
+                if (bDirect != null && cols == nr) { bPanel = bDirect + jr; bStride = ldb; }
+                else bp += (nint)width * kc;
                 T* cp = c + ir * ldc + jr;
-                if (rows == mr && cols == width) Kernel(isa, width == nr, kc, ap, bp, cp, ldc, load);
+                if (rows == mr && cols == width) Kernel(isa, width == nr, kc, ap, bPanel, bStride, cp, ldc, load);
+                else if (isa == GemmIsa.Avx512)
+                {
+                    // Only the real rows, written in place through column masks.
+                    if (width == nr) EdgeKernels.Wide(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
+                    else EdgeKernels.Narrow(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
+                }
                 else
                 {
                     // Ragged edge: run the full tile into scratch (the padding is zeros) and merge only the valid part.
-                    Kernel(isa, width == nr, kc, ap, bp, tile, width, false);
+                    Kernel(isa, width == nr, kc, ap, bPanel, bStride, tile, width, false);
                     for (int r = 0; r < rows; r++)
                         for (int x = 0; x < cols; x++)
                             cp[r * ldc + x] = load ? cp[r * ldc + x] + tile[r * width + x] : tile[r * width + x];
                 }
-                bp += (nint)width * kc;
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(GemmIsa isa, bool wide, int kc, T* a, T* b, T* c, nint ldc, bool load)
+    private static void Kernel(GemmIsa isa, bool wide, int kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load)
     {
         switch (isa)
         {
             case GemmIsa.Avx512:
-                if (wide) MicroKernels.Avx512Wide(kc, a, b, c, ldc, load); else MicroKernels.Avx512Narrow(kc, a, b, c, ldc, load);
+                if (wide) MicroKernels.Avx512Wide(kc, a, b, ldb, c, ldc, load); else MicroKernels.Avx512Narrow(kc, a, b, ldb, c, ldc, load);
                 break;
             case GemmIsa.Avx2:
-                if (wide) MicroKernels.Avx2Wide(kc, a, b, c, ldc, load); else MicroKernels.Avx2Narrow(kc, a, b, c, ldc, load);
+                if (wide) MicroKernels.Avx2Wide(kc, a, b, ldb, c, ldc, load); else MicroKernels.Avx2Narrow(kc, a, b, ldb, c, ldc, load);
                 break;
             default:
-                MicroKernels.Scalar(kc, a, b, c, ldc, load);
+                MicroKernels.Scalar(kc, a, b, ldb, c, ldc, load);
                 break;
         }
     }

@@ -4,16 +4,17 @@ using System.Runtime.Intrinsics;
 namespace Autograd.Kernels;
 
 /// <summary>
-/// GEMM micro-kernels: C[MR×NR] (+)= Apanel · Bpanel over packed operands. A panel: for each p, MR consecutive
-/// values (one per row); B panel: for each p, NR consecutive values (one per column). Accumulators stay in
-/// registers for the whole k loop, which is what makes the blocked GEMM fast; C is touched once per call.
+/// GEMM micro-kernels: C[MR×NR] (+)= Apanel · Bpanel. A panel (always packed): for each p, MR consecutive values,
+/// one per row. B panel: for each p, NR consecutive values (one per column), successive p <c>ldb</c> apart — the
+/// panel width when packed, or B's own row length when read in place. Accumulators stay in registers for the
+/// whole k loop, which is what makes the blocked GEMM fast; C is touched once per call (<c>load</c>: add to it).
 /// One generic body serves float and double: the typeof tests in <see cref="Fma{T}(Vector512{T},Vector512{T},Vector512{T})"/>
 /// are JIT-time constants, so each instantiation compiles to a single FMA instruction.
 /// </summary>
 internal static unsafe class MicroKernels
 {
     /// <summary>8 rows × 2 vectors (16 zmm accumulators of 32, so nothing spills).</summary>
-    public static void Avx512Wide<T>(nint kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Avx512Wide<T>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint v = Vector512<T>.Count;
         var c00 = Vector512<T>.Zero; var c01 = Vector512<T>.Zero;
@@ -35,7 +36,7 @@ internal static unsafe class MicroKernels
             var a5 = Vector512.Create(a[5]); c50 = Fma(a5, b0, c50); c51 = Fma(a5, b1, c51);
             var a6 = Vector512.Create(a[6]); c60 = Fma(a6, b0, c60); c61 = Fma(a6, b1, c61);
             var a7 = Vector512.Create(a[7]); c70 = Fma(a7, b0, c70); c71 = Fma(a7, b1, c71);
-            a += 8; b += 2 * v;
+            a += 8; b += ldb;
         }
         Update(c, c00, load); Update(c + v, c01, load); c += ldc;
         Update(c, c10, load); Update(c + v, c11, load); c += ldc;
@@ -48,7 +49,7 @@ internal static unsafe class MicroKernels
     }
 
     /// <summary>8 rows × 1 vector: the last column panel when at most one vector of columns is left.</summary>
-    public static void Avx512Narrow<T>(nint kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Avx512Narrow<T>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint v = Vector512<T>.Count;
         var c00 = Vector512<T>.Zero;
@@ -70,7 +71,7 @@ internal static unsafe class MicroKernels
             var a5 = Vector512.Create(a[5]); c50 = Fma(a5, b0, c50);
             var a6 = Vector512.Create(a[6]); c60 = Fma(a6, b0, c60);
             var a7 = Vector512.Create(a[7]); c70 = Fma(a7, b0, c70);
-            a += 8; b += v;
+            a += 8; b += ldb;
         }
         Update(c, c00, load); c += ldc;
         Update(c, c10, load); c += ldc;
@@ -83,7 +84,7 @@ internal static unsafe class MicroKernels
     }
 
     /// <summary>6 rows × 2 vectors (12 ymm accumulators of 16).</summary>
-    public static void Avx2Wide<T>(nint kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Avx2Wide<T>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint v = Vector256<T>.Count;
         var c00 = Vector256<T>.Zero; var c01 = Vector256<T>.Zero;
@@ -101,7 +102,7 @@ internal static unsafe class MicroKernels
             var a3 = Vector256.Create(a[3]); c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31);
             var a4 = Vector256.Create(a[4]); c40 = Fma(a4, b0, c40); c41 = Fma(a4, b1, c41);
             var a5 = Vector256.Create(a[5]); c50 = Fma(a5, b0, c50); c51 = Fma(a5, b1, c51);
-            a += 6; b += 2 * v;
+            a += 6; b += ldb;
         }
         Update(c, c00, load); Update(c + v, c01, load); c += ldc;
         Update(c, c10, load); Update(c + v, c11, load); c += ldc;
@@ -112,7 +113,7 @@ internal static unsafe class MicroKernels
     }
 
     /// <summary>6 rows × 1 vector: the narrow last column panel.</summary>
-    public static void Avx2Narrow<T>(nint kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Avx2Narrow<T>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         nint v = Vector256<T>.Count;
         var c00 = Vector256<T>.Zero;
@@ -130,7 +131,7 @@ internal static unsafe class MicroKernels
             var a3 = Vector256.Create(a[3]); c30 = Fma(a3, b0, c30);
             var a4 = Vector256.Create(a[4]); c40 = Fma(a4, b0, c40);
             var a5 = Vector256.Create(a[5]); c50 = Fma(a5, b0, c50);
-            a += 6; b += v;
+            a += 6; b += ldb;
         }
         Update(c, c00, load); c += ldc;
         Update(c, c10, load); c += ldc;
@@ -141,7 +142,7 @@ internal static unsafe class MicroKernels
     }
 
     /// <summary>Portable 4×4 fallback (no SIMD, no FMA requirement).</summary>
-    public static void Scalar<T>(nint kc, T* a, T* b, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Scalar<T>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T c00 = T.Zero, c01 = T.Zero, c02 = T.Zero, c03 = T.Zero, c10 = T.Zero, c11 = T.Zero, c12 = T.Zero, c13 = T.Zero;
         T c20 = T.Zero, c21 = T.Zero, c22 = T.Zero, c23 = T.Zero, c30 = T.Zero, c31 = T.Zero, c32 = T.Zero, c33 = T.Zero;
@@ -152,7 +153,7 @@ internal static unsafe class MicroKernels
             T a1 = a[1]; c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
             T a2 = a[2]; c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
             T a3 = a[3]; c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-            a += 4; b += 4;
+            a += 4; b += ldb;
         }
         UpdateRow(c, c00, c01, c02, c03, load); c += ldc;
         UpdateRow(c, c10, c11, c12, c13, load); c += ldc;

@@ -47,6 +47,20 @@ internal static unsafe class Packing
     // dst[p·width + x] = src[p·srcStride + x] for x < run, zero for run ≤ x < width.
     private static void CopyRuns<T>(T* src, nint srcStride, int count, int run, int width, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (Avx512F.IsSupported && width % Vector512<T>.Count == 0)
+        {
+            // Masked loads read only the run and fill the padding with zeros in the same full-width store.
+            int v = Vector512<T>.Count, whole = run - run % v;
+            var tail = Masked.FirstLanes<T>(run - whole);
+            for (int p = 0; p < count; p++, src += srcStride, dst += width)
+            {
+                int x = 0;
+                for (; x < whole; x += v) Vector512.Load(src + x).Store(dst + x);
+                if (x < width) { Masked.Load(src + x, tail).Store(dst + x); x += v; }
+                for (; x < width; x += v) Vector512<T>.Zero.Store(dst + x);
+            }
+            return;
+        }
         for (int p = 0; p < count; p++, src += srcStride, dst += width)
         {
             int x = 0;
@@ -62,6 +76,8 @@ internal static unsafe class Packing
     // dst[p·width + r] = src[r·srcStride + p] for r < rows, zero for rows ≤ r < width.
     private static void Transpose<T>(T* src, nint srcStride, int rows, int count, int width, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // Zero the padding columns first, in one bulk clear: a small clear per p costs more than rewriting the panel.
+        if (rows < width) new Span<T>(dst, count * width).Clear();
         int r = 0;
         if (CanTranspose8x8<T>())
         {
@@ -79,8 +95,6 @@ internal static unsafe class Packing
             T* s = src + r * srcStride;
             for (int p = 0; p < count; p++) dst[(nint)p * width + r] = s[p];
         }
-        if (rows < width)
-            for (int p = 0; p < count; p++) new Span<T>(dst + (nint)p * width + rows, width - rows).Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,7 +1,7 @@
-namespace Autograd.Nn.Data;
+namespace Autograd.Nn;
 
 /// <summary>Writes files so that readers never see a half-written one: temp file in the same folder, then a rename.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>Writes through <paramref name="write"/> into a temporary sibling of <paramref name="path"/>, then moves it over <paramref name="path"/>.</summary>
     public static void Write(string path, Action<Stream> write)
