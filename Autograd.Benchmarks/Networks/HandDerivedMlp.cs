@@ -5,7 +5,7 @@ namespace Autograd.Benchmarks.Networks;
 
 /// <summary>
 /// An MLP with forward, backward and SGD derived by hand, written against the same kernels the tape uses
-/// (<see cref="Gemm"/>, <see cref="RowKernels"/>, TensorPrimitives). This is what the course labs wrote in NumPy; here it
+/// (<see cref="Gemm"/>, <see cref="RowKernels"/>, <see cref="InPlace"/>, TensorPrimitives). This is what the course labs wrote in NumPy; here it
 /// is the baseline that shows what the tape costs. Buffers are allocated per batch size once; a step allocates nothing.
 /// </summary>
 public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -117,7 +117,7 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
                 loss += T.Log(sum) - shiftedTarget;
                 pr[labels[r]] -= T.One;
             }
-            TensorPrimitives.Multiply(dz, invBatch, dz);
+            InPlace.Scale(dz, invBatch);
         }
         else
         {
@@ -125,7 +125,8 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
             output.CopyTo(dz);
             for (int r = 0; r < batch; r++) dz[r * classes + labels[r]] -= T.One;
             loss = TensorPrimitives.SumOfSquares<T>(dz) * T.CreateChecked(0.5);
-            for (int i = 0; i < dz.Length; i++) dz[i] *= output[i] * (T.One - output[i]) * invBatch;
+            ScaleBySigmoidDerivative(dz, output);
+            InPlace.Scale(dz, invBatch);
         }
 
         for (int l = _spec.Layers - 1; l >= 0; l--)
@@ -138,15 +139,33 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
             if (l == 0) break;
             var gPrev = _grad[l].AsSpan();
             Gemm.Multiply<T>(false, false, batch, sizes[l], sizes[l + 1], g, _w[l], gPrev, accumulate: false);
-            var a = _act[l].AsSpan();
-            if (_spec.Hidden == HiddenActivation.Relu)
-            {
-                for (int i = 0; i < gPrev.Length; i++) if (!(a[i] > T.Zero)) gPrev[i] = T.Zero;
-            }
-            else
-                for (int i = 0; i < gPrev.Length; i++) gPrev[i] *= a[i] * (T.One - a[i]);
+            if (_spec.Hidden == HiddenActivation.Relu) MaskByReluOutput(gPrev, _act[l]);
+            else ScaleBySigmoidDerivative(gPrev, _act[l]);
         }
         return loss * invBatch;
+    }
+
+    // g = 0 where the ReLU output a is not positive (in place). A mask select, not a branch: the sign pattern is random.
+    private static void MaskByReluOutput(Span<T> g, ReadOnlySpan<T> a)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
+                Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(a[i..]), Vector<T>.Zero), new Vector<T>(g[i..]), Vector<T>.Zero).CopyTo(g[i..]);
+        for (; i < g.Length; i++) if (!(a[i] > T.Zero)) g[i] = T.Zero;
+    }
+
+    // g *= a(1 − a), the sigmoid's derivative from its output a (in place).
+    private static void ScaleBySigmoidDerivative(Span<T> g, ReadOnlySpan<T> a)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var av = new Vector<T>(a[i..]);
+                (new Vector<T>(g[i..]) * av * (Vector<T>.One - av)).CopyTo(g[i..]);
+            }
+        for (; i < g.Length; i++) g[i] *= a[i] * (T.One - a[i]);
     }
 
     /// <summary>One training step: forward, backward and plain SGD (w −= lr·g). Returns the loss before the update.</summary>
@@ -155,8 +174,9 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
         T loss = ForwardBackward(x, labels, batch);
         for (int l = 0; l < _spec.Layers; l++)
         {
-            TensorPrimitives.MultiplyAdd(_gw[l], -learningRate, _w[l], _w[l]);
-            TensorPrimitives.MultiplyAdd(_gb[l], -learningRate, _b[l], _b[l]);
+            // InPlace, as the optimizers do: TensorPrimitives.MultiplyAdd with destination = addend runs ~3.6× slower.
+            InPlace.AddScaled<T>(_w[l], _gw[l], -learningRate);
+            InPlace.AddScaled<T>(_b[l], _gb[l], -learningRate);
         }
         return loss;
     }
