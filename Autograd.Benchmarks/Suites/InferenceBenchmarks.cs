@@ -29,7 +29,6 @@ public class InferenceBenchmarks
         var parameters = spec.InitialParameters<float>(seed: 1);
         _hand = new HandDerivedMlp<float>(spec, parameters);
         _tape = new TapeMlp<float>(spec, parameters);
-        WeightAlignment.Log(_hand, _tape);
         (_x, var labels) = spec.SyntheticBatch<float>(Batch, seed: 2);
         _tapeBatch = new TapeBatch<float>(spec, _x, labels);
         _output = new float[Batch * spec.Sizes[^1]];

@@ -35,7 +35,6 @@ public class TrainingStepBenchmarks
         var parameters = spec.InitialParameters<float>(seed: 1);
         _hand = new HandDerivedMlp<float>(spec, parameters);
         _tape = new TapeMlp<float>(spec, parameters);
-        WeightAlignment.Log(_hand, _tape);
         (_x, _labels) = spec.SyntheticBatch<float>(Batch, seed: 2);
         _tapeBatch = new TapeBatch<float>(spec, _x, _labels);
     }
