@@ -221,10 +221,17 @@ public class GemmTests
         {
             var a = Random<float>(64 * 784, 20); var b = Random<float>(784 * 196, 21); var c = new float[64 * 196];
             for (int r = 0; r < 20; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
-            long before = GC.GetTotalAllocatedBytes(precise: true);
+            // The counter is process-wide, so unrelated background work (other tests' leftover tasks) can land in a
+            // window; the kernel's own allocation would show in every window, so the quietest of five is judged.
             const int calls = 50;
-            for (int r = 0; r < calls; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
-            Assert.That((GC.GetTotalAllocatedBytes(precise: true) - before) / calls, Is.LessThan(64));
+            long best = long.MaxValue;
+            for (int window = 0; window < 5; window++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int r = 0; r < calls; r++) Gemm.Multiply<float>(false, false, 64, 196, 784, a, b, c, false);
+                best = Math.Min(best, (GC.GetTotalAllocatedBytes(precise: true) - before) / calls);
+            }
+            Assert.That(best, Is.LessThan(64));
         });
     }
 
