@@ -134,8 +134,7 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
             var g = _grad[l + 1].AsSpan();
             ReadOnlySpan<T> input = l == 0 ? x : _act[l];
             Gemm.Multiply<T>(true, false, sizes[l + 1], sizes[l], batch, g, input, _gw[l], accumulate: false);
-            _gb[l].AsSpan().Clear();
-            RowKernels.AccumulateColumnSums<T>(g, _gb[l], batch);
+            RowKernels.ColumnSums<T>(g, _gb[l], batch, accumulate: false);
             if (l == 0) break;
             var gPrev = _grad[l].AsSpan();
             Gemm.Multiply<T>(false, false, batch, sizes[l], sizes[l + 1], g, _w[l], gPrev, accumulate: false);

@@ -70,4 +70,36 @@ public class GradCheckSweepTests
                 Assert.That((double)b[i], Is.EqualTo(a[i]).Within(1e-3 + 1e-3 * Math.Abs(a[i])), $"{name}: input {k} element {i}");
         }
     }
+
+    // Every backward has two modes: add onto a gradient that holds something, or overwrite a fresh/zeroed buffer
+    // without reading it. Both must give the same gradient; the zeroed buffer is filled with NaN to prove it is not read.
+    [TestCaseSource(nameof(Names))]
+    public void BackwardAccumulatesOntoGradientsAndOverwritesZeroedOnes(string name)
+    {
+        var c = OpCases<double>.Get(name);
+        var x = Inputs(c, 13, requiresGrad: true);
+        double[]? weights = null;
+        void RunBackward()
+        {
+            var y = c.Apply(x);
+            weights ??= Enumerable.Range(0, y.Length).Select(i => 0.5 + 0.25 * (i % 5)).ToArray();
+            y.Mul(new Tensor<double>(weights, y.Shape)).Sum().Backward();
+        }
+
+        RunBackward();
+        var first = x.Select(t => t.Grad!.ToArray()).ToArray();
+        RunBackward();
+        for (int k = 0; k < x.Length; k++)
+            Assert.That(x[k].Grad!.ToArray(), Is.EqualTo(first[k].Select(v => 2 * v)).Within(1e-12), $"{name}: input {k} after a second backward");
+
+        var buffers = x.Select(t => t.Grad!).ToArray();
+        foreach (var t in x) t.ZeroGrad();
+        foreach (var b in buffers) b.AsSpan().Fill(double.NaN);   // what a zeroed buffer holds must not matter
+        RunBackward();
+        for (int k = 0; k < x.Length; k++)
+            Assert.That(x[k].Grad!.ToArray(), Is.EqualTo(first[k]).Within(1e-12), $"{name}: input {k} after ZeroGrad");
+
+        foreach (var t in x) t.ZeroGrad();
+        foreach (var t in x) Assert.That(t.Grad!.ToArray(), Is.All.EqualTo(0.0), $"{name}: a zeroed gradient reads as zeros");
+    }
 }

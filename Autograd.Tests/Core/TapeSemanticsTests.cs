@@ -44,6 +44,28 @@ public class TapeSemanticsTests
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 4.0, 4, 4 }));
     }
 
+    // After ZeroGrad the first write overwrites the buffer; the second contribution of the same step must add.
+    [Test]
+    public void SharedInputsSumAfterZeroGradEvenWhenTheStaleBufferHoldsGarbage()
+    {
+        var x = Leaf(1.5, -2, 0.25);
+        var m = Tensor.FromArray(new[] { 1.0, 2, -1, 0.5 }, 2, 2);
+        m.RequiresGrad = true;
+        (x * x).Sum().Backward();
+        (m.MatMul(m) + m).Sum().Backward();
+        var (xBuffer, mBuffer) = (x.Grad!, m.Grad!);
+        x.ZeroGrad(); m.ZeroGrad();
+        xBuffer.AsSpan().Fill(double.NaN); mBuffer.AsSpan().Fill(double.NaN);
+
+        (x * x + x.Relu()).Sum().Backward();
+        (m.MatMul(m) + m).Sum().Backward();
+
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 3.0 + 1, -4, 0.5 + 1 }));
+        // m reaches MatMul twice (as both operands) and Add once: three contributions to one buffer.
+        var expected = GradCheck.NumericGradient(() => { using var _ = Grad.NoGrad(); return (m.MatMul(m) + m).Sum().Item(); }, m);
+        Assert.That(m.Grad!.ToArray(), Is.EqualTo(expected).Within(1e-6));
+    }
+
     [Test]
     public void DiamondGraphSumsBothPaths()
     {

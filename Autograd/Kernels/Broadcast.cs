@@ -91,9 +91,20 @@ public static class Broadcast
     /// (of shape <paramref name="destinationShape"/>), summing over the broadcast axes: the gradient of a broadcast.
     /// </summary>
     public static void SumInto<T>(ReadOnlySpan<T> source, Shape sourceShape, Span<T> destination, Shape destinationShape)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        SumInto(source, sourceShape, destination, destinationShape, accumulate: true);
+
+    /// <summary>Like <see cref="SumInto{T}(ReadOnlySpan{T}, Shape, Span{T}, Shape)"/>, but overwrites the destination unless <paramref name="accumulate"/>.</summary>
+    public static void SumInto<T>(ReadOnlySpan<T> source, Shape sourceShape, Span<T> destination, Shape destinationShape, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (sourceShape == destinationShape) { InPlace.Add(destination, source); return; }
+        if (sourceShape == destinationShape)
+        {
+            if (accumulate) InPlace.Add(destination, source);
+            else source.CopyTo(destination);
+            return;
+        }
+        if (!accumulate) destination.Clear();
         if (destinationShape.Length == 1) { destination[0] += TensorPrimitives.Sum(source); return; }
 
         int rank = sourceShape.Rank;

@@ -16,8 +16,8 @@ public static partial class Ops
 
     private static void ReluBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        Kernels.RowKernels.ReluBackward(e.Saved!.AsReadOnlySpan(), gy, gx);
+        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
+        RowKernels.ReluBackward(e.Saved!.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
     }
 
     /// <summary>x where x &gt; 0, else 0.01·x.</summary>
@@ -53,12 +53,7 @@ public static partial class Ops
 
     private static void SigmoidBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var y = e.Saved!.AsReadOnlySpan();
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Subtract(T.One, y, t.Span);           // 1 − y
-        TensorPrimitives.Multiply(t.Span, y, t.Span);          // y(1 − y)
-        InPlace.AddProduct(gx, gy, t.Span); // gx += gy·y(1 − y)
+        if (Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) RowKernels.SigmoidBackward(e.Saved!.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
     }
 
     /// <summary>Hyperbolic tangent elementwise.</summary>
@@ -67,11 +62,6 @@ public static partial class Ops
 
     private static void TanhBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var y = e.Saved!.AsReadOnlySpan();
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Multiply(y, y, t.Span);
-        TensorPrimitives.Subtract(T.One, t.Span, t.Span);      // 1 − y²
-        InPlace.AddProduct(gx, gy, t.Span);
+        if (Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) RowKernels.TanhBackward(e.Saved!.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
     }
 }

@@ -16,8 +16,8 @@ public static partial class Ops
 
     private static void AddBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var ga)) Broadcast.SumInto(gy, e.Output.Shape, ga, e.A!.Shape);
-        if (Tape<T>.TryGrad(e.B, out var gb)) Broadcast.SumInto(gy, e.Output.Shape, gb, e.B!.Shape);
+        if (Tape<T>.TryGrad(e.A, out var ga, out bool fresh)) Broadcast.SumInto(gy, e.Output.Shape, ga, e.A!.Shape, accumulate: !fresh);
+        if (Tape<T>.TryGrad(e.B, out var gb, out fresh)) Broadcast.SumInto(gy, e.Output.Shape, gb, e.B!.Shape, accumulate: !fresh);
     }
 
     /// <summary>a − b with broadcasting.</summary>
@@ -26,7 +26,7 @@ public static partial class Ops
 
     private static void SubBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var ga)) Broadcast.SumInto(gy, e.Output.Shape, ga, e.A!.Shape);
+        if (Tape<T>.TryGrad(e.A, out var ga, out bool fresh)) Broadcast.SumInto(gy, e.Output.Shape, ga, e.A!.Shape, accumulate: !fresh);
         if (Tape<T>.TryGrad(e.B, out var gb))
         {
             using var neg = Scratch<T>.Rent(gy.Length);
@@ -42,8 +42,8 @@ public static partial class Ops
     private static void MulBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // d(a·b)/da = b, d(a·b)/db = a
-        if (Tape<T>.TryGrad(e.A, out var ga)) AccumulateProduct(gy, e.Output.Shape, e.B!, ga, e.A!.Shape);
-        if (Tape<T>.TryGrad(e.B, out var gb)) AccumulateProduct(gy, e.Output.Shape, e.A!, gb, e.B!.Shape);
+        if (Tape<T>.TryGrad(e.A, out var ga, out bool fresh)) ProductGrad(gy, e.Output.Shape, e.B!, ga, e.A!.Shape, !fresh);
+        if (Tape<T>.TryGrad(e.B, out var gb, out fresh)) ProductGrad(gy, e.Output.Shape, e.A!, gb, e.B!.Shape, !fresh);
     }
 
     /// <summary>a ⊘ b (elementwise) with broadcasting.</summary>
@@ -75,7 +75,9 @@ public static partial class Ops
 
     private static void NegBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var ga)) InPlace.Subtract(ga, gy);
+        if (!Tape<T>.TryGrad(e.A, out var ga, out bool fresh)) return;
+        if (fresh) TensorPrimitives.Negate(gy, ga);
+        else InPlace.Subtract(ga, gy);
     }
 
     // ---- shared machinery
@@ -111,17 +113,18 @@ public static partial class Ops
         return y;
     }
 
-    // grad += sumToShape(gy ⊙ other): fused when no broadcasting is involved.
-    private static void AccumulateProduct<T>(ReadOnlySpan<T> gy, Shape outShape, Tensor<T> other, Span<T> grad, Shape gradShape)
+    // grad (+)= sumToShape(gy ⊙ other): fused when no broadcasting is involved.
+    private static void ProductGrad<T>(ReadOnlySpan<T> gy, Shape outShape, Tensor<T> other, Span<T> grad, Shape gradShape, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (other.Shape == outShape && gradShape == outShape)
         {
-            InPlace.AddProduct(grad, gy, other.AsReadOnlySpan());
+            if (accumulate) InPlace.AddProduct(grad, gy, other.AsReadOnlySpan());
+            else TensorPrimitives.Multiply(gy, other.AsReadOnlySpan(), grad);
             return;
         }
         using var t = Scratch<T>.Rent(gy.Length);
         Broadcast.Apply<T, MultiplyOperator<T>>(gy, outShape, other.AsReadOnlySpan(), other.Shape, t.Span, outShape);
-        Broadcast.SumInto(t.Span, outShape, grad, gradShape);
+        Broadcast.SumInto(t.Span, outShape, grad, gradShape, accumulate);
     }
 }

@@ -36,9 +36,9 @@ public static partial class Ops
     {
         var x = e.A!; var w = e.B!;
         int inF = w.Shape[1], outF = w.Shape[0], rows = x.Shape.Product(0, x.Rank - 1);
-        // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy
-        if (Tape<T>.TryGrad(x, out var gx)) Gemm.Multiply(false, false, rows, inF, outF, gy, w.AsReadOnlySpan(), gx, accumulate: true);
-        if (Tape<T>.TryGrad(w, out var gw)) Gemm.Multiply(true, false, outF, inF, rows, gy, x.AsReadOnlySpan(), gw, accumulate: true);
-        if (Tape<T>.TryGrad(e.C, out var gb)) RowKernels.AccumulateColumnSums(gy, gb, rows);
+        // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy; each written directly when its buffer is fresh.
+        if (Tape<T>.TryGrad(x, out var gx, out bool fresh)) Gemm.Multiply(false, false, rows, inF, outF, gy, w.AsReadOnlySpan(), gx, accumulate: !fresh);
+        if (Tape<T>.TryGrad(w, out var gw, out fresh)) Gemm.Multiply(true, false, outF, inF, rows, gy, x.AsReadOnlySpan(), gw, accumulate: !fresh);
+        if (Tape<T>.TryGrad(e.C, out var gb, out fresh)) RowKernels.ColumnSums(gy, gb, rows, accumulate: !fresh);
     }
 }

@@ -169,12 +169,17 @@ public static partial class Ops
         }
     }
 
-    // x.grad += ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean).
+    // x.grad (+)= ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean).
     private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(x, out var g)) return;
+        if (!Tape<T>.TryGrad(x, out var g, out bool fresh)) return;
         var reduction = (Reduction)e.I0;
-        if (reduction == Reduction.None) InPlace.AddProduct(g, d, gy);
+        if (reduction == Reduction.None)
+        {
+            if (fresh) TensorPrimitives.Multiply(d, gy, g);
+            else InPlace.AddProduct(g, d, gy);
+        }
+        else if (fresh) TensorPrimitives.Multiply(d, SampleScale(gy, reduction, 0, d.Length), g);
         else InPlace.AddScaled(g, d, SampleScale(gy, reduction, 0, d.Length));
     }
 }

@@ -29,15 +29,22 @@ public static partial class Ops
         var a = e.A!; var b = e.B!;
         MatMulLayout(a.Shape, b.Shape, out int batches, out int m, out int k, out int n, out bool aBatched, out bool bBatched);
         var sa = a.AsReadOnlySpan(); var sb = b.AsReadOnlySpan();
-        // dA = dY · Bᵀ and dB = Aᵀ · dY, through the transposed GEMM variants; a shared operand sums over the batch.
-        if (Tape<T>.TryGrad(a, out var ga))
+        // dA = dY · Bᵀ and dB = Aᵀ · dY, through the transposed GEMM variants; a shared operand sums over the batch
+        // (its first product overwrites a fresh buffer, the others add).
+        if (Tape<T>.TryGrad(a, out var ga, out bool fresh))
+        {
+            if (fresh && batches == 0) ga.Clear();   // a shared operand of an empty batch gets a zero gradient
             for (int i = 0; i < batches; i++)
                 Gemm.Multiply(false, true, m, k, n, gy.Slice(i * m * n, m * n), bBatched ? sb.Slice(i * k * n, k * n) : sb,
-                    aBatched ? ga.Slice(i * m * k, m * k) : ga, accumulate: true);
-        if (Tape<T>.TryGrad(b, out var gb))
+                    aBatched ? ga.Slice(i * m * k, m * k) : ga, accumulate: !fresh || (!aBatched && i > 0));
+        }
+        if (Tape<T>.TryGrad(b, out var gb, out fresh))
+        {
+            if (fresh && batches == 0) gb.Clear();
             for (int i = 0; i < batches; i++)
                 Gemm.Multiply(true, false, k, n, m, aBatched ? sa.Slice(i * m * k, m * k) : sa, gy.Slice(i * m * n, m * n),
-                    bBatched ? gb.Slice(i * k * n, k * n) : gb, accumulate: true);
+                    bBatched ? gb.Slice(i * k * n, k * n) : gb, accumulate: !fresh || (!bBatched && i > 0));
+        }
     }
 
     private static Shape MatMulShape(Shape a, Shape b)

@@ -30,7 +30,9 @@ public static partial class Ops
     // X0 is the scale: 1 for Sum, 1/count for Mean.
     private static void SumAllBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddScalar(gx, gy[0] * e.X0);
+        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
+        if (fresh) gx.Fill(gy[0] * e.X0);
+        else InPlace.AddScalar(gx, gy[0] * e.X0);
     }
 
     /// <summary>Sums over <paramref name="axis"/> (negative counts from the end); keeps it as size 1 if <paramref name="keepDim"/>.</summary>

@@ -18,17 +18,15 @@ public static partial class Ops
     // d(x ± s)/dx = 1
     private static void PassThroughBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.Add(gx, gy);
+        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
+        if (fresh) gy.CopyTo(gx);
+        else InPlace.Add(gx, gy);
     }
 
     /// <summary>s − x (elementwise).</summary>
     public static Tensor<T> RSub<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("RSubScalar", x, s, static (x, s, y) => TensorPrimitives.Subtract(s, x, y), RSubBackward);
+        WithScalar("RSubScalar", x, s, static (x, s, y) => TensorPrimitives.Subtract(s, x, y), NegBackward);  // d(s − x)/dx = −1
 
-    private static void RSubBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.Subtract(gx, gy);
-    }
 
     /// <summary>x · s (elementwise).</summary>
     public static Tensor<T> Mul<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -41,7 +39,9 @@ public static partial class Ops
     // d(x·c)/dx = c (Div records c = 1/s)
     private static void ScaleBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddScaled(gx, gy, e.X0);
+        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
+        if (fresh) TensorPrimitives.Multiply(gy, e.X0, gx);
+        else InPlace.AddScaled(gx, gy, e.X0);
     }
 
     /// <summary>s / x (elementwise).</summary>

@@ -62,26 +62,43 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// The gradient accumulator of <paramref name="x"/> when gradients must flow to it: backward adds into it.
-    /// Leaves get a persistent buffer (zeroed once); intermediates get a pooled one released after use.
+    /// Leaves get a persistent buffer; intermediates get a pooled one released after use.
     /// </summary>
     public static bool TryGrad(Tensor<T>? x, out Span<T> grad)
     {
-        if (x is null || !x.RequiresGrad) { grad = default; return false; }
-        if (x.Grad is null)
+        if (!TryGrad(x, out grad, out bool overwrite)) return false;
+        if (overwrite) grad.Clear();
+        return true;
+    }
+
+    /// <summary>
+    /// The gradient buffer of <paramref name="x"/> when gradients must flow to it. When <paramref name="overwrite"/>
+    /// is true the buffer holds nothing yet (first write of this backward, or after ZeroGrad) and the caller must
+    /// assign every element; otherwise it must add. Hot backward functions use this to skip a clearing pass and
+    /// run their kernels in assign mode (PyTorch's "first gradient is stolen, later ones are accumulated").
+    /// The caller must finish writing before asking again for the same tensor (an op may take x twice).
+    /// </summary>
+    public static bool TryGrad(Tensor<T>? x, out Span<T> grad, out bool overwrite)
+    {
+        if (x is null || !x.RequiresGrad) { grad = default; overwrite = false; return false; }
+        var g = x.TakeGradBuffer(out overwrite);
+        if (g is null)
         {
-            if (x.IsLeaf)
-                x.Grad = new Tensor<T>(new T[x.Length], x.Shape);
-            else
+            if (!x.IsLeaf)
             {
                 var tape = x.Tape!;
                 if (x.Generation != tape._generation)
                     throw new GraphFreedException(
                         $"Backward: a {x.Shape} tensor in this graph was produced by an op whose graph was already freed by an earlier Backward(). " +
                         "Pass retainGraph: true to the first Backward to go through a graph twice.");
-                x.Grad = new Tensor<T>(x.Shape, TensorPool<T>.RentZeroed(x.Length), 0, null, pooled: false);
             }
+            g = x.IsLeaf
+                ? new Tensor<T>(GC.AllocateUninitializedArray<T>(x.Length), x.Shape)
+                : new Tensor<T>(x.Shape, TensorPool<T>.Rent(x.Length), 0, null, pooled: false);
+            x.Grad = g;
+            overwrite = true;
         }
-        grad = x.Grad.AsSpan();
+        grad = g.AsSpan();
         return true;
     }
 
@@ -99,8 +116,9 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (tape is not null && tape != Current)
             throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
 
-        TryGrad(root, out var seed);  // throws GraphFreedException for a freed graph
-        if (gradOutput is null) seed[0] += T.One;
+        TryGrad(root, out var seed, out bool fresh);  // throws GraphFreedException for a freed graph
+        if (gradOutput is null) seed[0] = fresh ? T.One : seed[0] + T.One;
+        else if (fresh) gradOutput.AsReadOnlySpan().CopyTo(seed);
         else InPlace.Add(seed, gradOutput.AsReadOnlySpan());
         if (tape is null) return;
         tape.Replay(root.Node, retainGraph);

@@ -4,7 +4,7 @@ namespace Autograd;
 
 /// <summary>
 /// Back-propagates one recorded op: reads the op's output gradient <paramref name="gradOutput"/> and adds
-/// the input gradients through <see cref="Tape{T}.TryGrad"/>. Implementations are static methods beside
+/// (or, into a fresh buffer, writes) the input gradients through <c>Tape.TryGrad</c>. Implementations are static methods beside
 /// the op's forward, so recording allocates no closure.
 /// </summary>
 internal delegate void BackwardFn<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gradOutput) where T : unmanaged, IFloatingPointIeee754<T>;

@@ -89,8 +89,35 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// <summary>True if no recorded op produced this tensor.</summary>
     public bool IsLeaf => Tape is null;
 
-    /// <summary>The accumulated gradient of a leaf after <see cref="Backward"/>; null until the first backward reaches it.</summary>
-    public Tensor<T>? Grad { get; internal set; }
+    private Tensor<T>? _grad;
+    // Set by ZeroGrad: the buffer's contents are dead. The next backward overwrites it instead of adding
+    // (so no separate clearing pass); a reader before that sees zeros.
+    private bool _gradStale;
+
+    /// <summary>
+    /// The accumulated gradient of a leaf after <see cref="Backward"/>; null until the first backward reaches it.
+    /// After <see cref="ZeroGrad"/> it reads as zeros.
+    /// </summary>
+    public Tensor<T>? Grad
+    {
+        get
+        {
+            if (_gradStale) { _grad!.AsSpan().Clear(); _gradStale = false; }
+            return _grad;
+        }
+        internal set { _grad = value; _gradStale = false; }
+    }
+
+    /// <summary>
+    /// The gradient buffer as backward sees it: <paramref name="stale"/> is true when its contents are dead
+    /// (after ZeroGrad), and the flag is cleared because the caller is about to overwrite every element.
+    /// </summary>
+    internal Tensor<T>? TakeGradBuffer(out bool stale)
+    {
+        stale = _gradStale;
+        _gradStale = false;
+        return _grad;
+    }
 
     internal string OpName => Tape is null ? "a leaf" : Tape.OpNameOf(this);
 
@@ -144,8 +171,12 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         return c;
     }
 
-    /// <summary>Zeroes the accumulated gradient in place (the buffer is kept for the next step).</summary>
-    public void ZeroGrad() => Grad?.AsSpan().Clear();
+    /// <summary>
+    /// Zeroes the accumulated gradient. The buffer is kept for the next step and is not cleared now: the next
+    /// backward writes into it instead of adding (reading <see cref="Grad"/> before then gives zeros).
+    /// Keep using <see cref="Grad"/> rather than an earlier reference to the gradient tensor.
+    /// </summary>
+    public void ZeroGrad() { if (_grad is not null) _gradStale = true; }
 
     /// <summary>
     /// Back-propagates from this tensor, adding d(this)/d(leaf) into the <see cref="Grad"/> of every leaf that requires grad.
