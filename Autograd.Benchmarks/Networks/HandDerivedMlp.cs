@@ -7,15 +7,17 @@ namespace Autograd.Benchmarks.Networks;
 /// An MLP with forward, backward and SGD derived by hand, written against the same kernels the tape uses
 /// (<see cref="Gemm"/>, <see cref="RowKernels"/>, <see cref="InPlace"/>, TensorPrimitives). This is what the course labs wrote in NumPy; here it
 /// is the baseline that shows what the tape costs. Buffers are allocated per batch size once; a step allocates nothing.
+/// Like the tape's parameters, gradients and pooled buffers, every buffer starts on a 64-byte boundary
+/// (<see cref="AlignedStorage"/>), so that the comparison does not depend on where the GC placed the arrays.
 /// </summary>
 public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly NetworkSpec _spec;
-    private readonly T[][] _w, _b, _gw, _gb;
+    private readonly ArraySegment<T>[] _w, _b, _gw, _gb;
     private int _batch = -1;
     // _act[l+1] is the output of layer l (after its activation; the logits for the last softmax layer) and _grad[l+1]
     // the loss gradient w.r.t. layer l's pre-activation. Index 0 is unused: the caller's input is read in place.
-    private T[][] _act = [], _grad = [];
+    private ArraySegment<T>[] _act = [], _grad = [];
 
     public HandDerivedMlp(NetworkSpec spec, (T[] Weight, T[] Bias)[] parameters)
     {
@@ -28,32 +30,39 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
                 throw new ArgumentException($"HandDerivedMlp: layer {l} of '{spec.Name}' needs weight [{spec.Sizes[l + 1]}, {spec.Sizes[l]}] and bias [{spec.Sizes[l + 1]}], " +
                     $"got {parameters[l].Weight.Length} and {parameters[l].Bias.Length} values.");
         _spec = spec;
-        _w = parameters.Select(p => (T[])p.Weight.Clone()).ToArray();
-        _b = parameters.Select(p => (T[])p.Bias.Clone()).ToArray();
-        _gw = _w.Select(w => new T[w.Length]).ToArray();
-        _gb = _b.Select(b => new T[b.Length]).ToArray();
+        _w = parameters.Select(p => AlignedCopy(p.Weight)).ToArray();
+        _b = parameters.Select(p => AlignedCopy(p.Bias)).ToArray();
+        _gw = _w.Select(w => AlignedStorage.Allocate<T>(w.Count)).ToArray();
+        _gb = _b.Select(b => AlignedStorage.Allocate<T>(b.Count)).ToArray();
+    }
+
+    private static ArraySegment<T> AlignedCopy(T[] values)
+    {
+        var segment = AlignedStorage.Allocate<T>(values.Length);
+        values.CopyTo(segment.AsSpan());
+        return segment;
     }
 
     /// <summary>Gradients of the last <see cref="ForwardBackward"/>, per layer ([out, in] row-major).</summary>
-    public IReadOnlyList<T[]> WeightGrads => _gw;
+    public IReadOnlyList<ArraySegment<T>> WeightGrads => _gw;
     /// <summary>Bias gradients of the last <see cref="ForwardBackward"/>, per layer.</summary>
-    public IReadOnlyList<T[]> BiasGrads => _gb;
+    public IReadOnlyList<ArraySegment<T>> BiasGrads => _gb;
     /// <summary>The current weights, per layer ([out, in] row-major; writable, e.g. for finite differences).</summary>
-    public IReadOnlyList<T[]> Weights => _w;
+    public IReadOnlyList<ArraySegment<T>> Weights => _w;
     /// <summary>The current biases, per layer.</summary>
-    public IReadOnlyList<T[]> Biases => _b;
+    public IReadOnlyList<ArraySegment<T>> Biases => _b;
 
     private void EnsureBuffers(int batch)
     {
         if (batch == _batch) return;
         _batch = batch;
         // Plain loops: a lambda capturing batch would allocate its closure on every call, even on the early return.
-        _act = new T[_spec.Sizes.Length][];
-        _grad = new T[_spec.Sizes.Length][];
+        _act = new ArraySegment<T>[_spec.Sizes.Length];
+        _grad = new ArraySegment<T>[_spec.Sizes.Length];
         for (int i = 0; i < _act.Length; i++)
         {
-            _act[i] = new T[i == 0 ? 0 : batch * _spec.Sizes[i]];
-            _grad[i] = new T[i == 0 ? 0 : batch * _spec.Sizes[i]];
+            _act[i] = AlignedStorage.Allocate<T>(i == 0 ? 0 : batch * _spec.Sizes[i]);
+            _grad[i] = AlignedStorage.Allocate<T>(i == 0 ? 0 : batch * _spec.Sizes[i]);
         }
     }
 
@@ -144,28 +153,10 @@ public sealed class HandDerivedMlp<T> where T : unmanaged, IFloatingPointIeee754
         return loss * invBatch;
     }
 
-    // g = 0 where the ReLU output a is not positive (in place). A mask select, not a branch: the sign pattern is random.
-    private static void MaskByReluOutput(Span<T> g, ReadOnlySpan<T> a)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
-                Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(a[i..]), Vector<T>.Zero), new Vector<T>(g[i..]), Vector<T>.Zero).CopyTo(g[i..]);
-        for (; i < g.Length; i++) if (!(a[i] > T.Zero)) g[i] = T.Zero;
-    }
+    // g ⊙= f'(a) in place, through the tape's activation kernels (an elementwise pass may write the span it reads).
+    private static void MaskByReluOutput(Span<T> g, ReadOnlySpan<T> a) => RowKernels.ReluBackward<T>(a, g, g, accumulate: false);
 
-    // g *= a(1 − a), the sigmoid's derivative from its output a (in place).
-    private static void ScaleBySigmoidDerivative(Span<T> g, ReadOnlySpan<T> a)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var av = new Vector<T>(a[i..]);
-                (new Vector<T>(g[i..]) * av * (Vector<T>.One - av)).CopyTo(g[i..]);
-            }
-        for (; i < g.Length; i++) g[i] *= a[i] * (T.One - a[i]);
-    }
+    private static void ScaleBySigmoidDerivative(Span<T> g, ReadOnlySpan<T> a) => RowKernels.SigmoidBackward<T>(a, g, g, accumulate: false);
 
     /// <summary>One training step: forward, backward and plain SGD (w −= lr·g). Returns the loss before the update.</summary>
     public T Step(ReadOnlySpan<T> x, ReadOnlySpan<int> labels, int batch, T learningRate)

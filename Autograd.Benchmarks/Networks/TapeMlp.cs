@@ -2,19 +2,27 @@ using Autograd.Nn;
 
 namespace Autograd.Benchmarks.Networks;
 
-/// <summary>A batch as the tape consumes it, built once outside any measured region: the input [B, in] and the labels.</summary>
+/// <summary>
+/// A batch as the tape consumes it, built once outside any measured region: the input [B, in] and the labels.
+/// The input is copied into 64-byte-aligned storage, as the library's DataLoader provides it; the hand-derived
+/// network reads the same memory (<c>X.AsReadOnlySpan()</c>), so both see the same alignment.
+/// </summary>
 public sealed class TapeBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Tensor<T> X { get; }
     public int[] Labels { get; }
     public int Size => Labels.Length;
 
-    /// <summary>Wraps <paramref name="x"/> (no copy: the tensor shares the array) with <paramref name="labels"/>.</summary>
+    /// <summary>Copies <paramref name="x"/> ([labels, in] row-major) into an aligned tensor; keeps <paramref name="labels"/>.</summary>
     public TapeBatch(NetworkSpec spec, T[] x, int[] labels)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(labels);
-        X = new Tensor<T>(x, new Shape(labels.Length, spec.Sizes[0]));
+        if (x.Length != labels.Length * spec.Sizes[0])
+            throw new ArgumentException($"TapeBatch: {x.Length} input values for {labels.Length} labels × {spec.Sizes[0]} features.");
+        X = Tensor.ZerosAligned<T>(labels.Length, spec.Sizes[0]);
+        x.CopyTo(X.AsSpan());
         Labels = labels;
     }
 }

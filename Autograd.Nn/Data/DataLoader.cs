@@ -122,11 +122,11 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (count <= 0 || (loader.DropLast && count < loader.BatchSize)) return false;
             var buffers = loader.BuffersFor(count);
             int d = data.FeatureCount;
-            var x = buffers.Features;
+            var x = buffers.X.AsSpan();
             for (int i = 0; i < count; i++)
             {
                 int sample = loader._order[_next + i];
-                data.Features.AsSpan(sample * d, d).CopyTo(x.AsSpan(i * d, d));
+                data.Features.AsSpan(sample * d, d).CopyTo(x.Slice(i * d, d));
                 buffers.Labels[i] = data.Labels[sample];
             }
             buffers.OneHotClasses = 0;   // stale: rebuilt on request
@@ -141,7 +141,6 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
 internal sealed class BatchBuffers<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public readonly int Size;
-    public readonly T[] Features;
     public readonly int[] Labels;
     public readonly Tensor<T> X;
     public T[]? OneHot;
@@ -151,9 +150,9 @@ internal sealed class BatchBuffers<T> where T : unmanaged, IFloatingPointIeee754
     public BatchBuffers(int size, int featureCount)
     {
         Size = size;
-        Features = new T[checked(size * featureCount)];
         Labels = new int[size];
-        X = new Tensor<T>(Features, new Shape(size, featureCount));
+        // Aligned like the parameters: the first layer's GEMM reads every row of X against every weight row.
+        X = Tensor.ZerosAligned<T>(size, featureCount);
     }
 }
 

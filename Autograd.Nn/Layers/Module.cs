@@ -56,12 +56,8 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
         return module;
     }
 
-    /// <summary>A zero-filled tensor with its own storage (never pooled), suitable as a parameter.</summary>
-    protected static Tensor<T> NewParameter(params ReadOnlySpan<int> shape)
-    {
-        var s = new Shape(shape);
-        return new Tensor<T>(new T[s.Length], s);
-    }
+    /// <summary>A zero-filled tensor with its own 64-byte-aligned storage (never pooled), suitable as a parameter.</summary>
+    protected static Tensor<T> NewParameter(params ReadOnlySpan<int> shape) => Tensor.ZerosAligned<T>(shape);
 
     private void CheckNewName(string name)
     {

@@ -123,13 +123,13 @@ public class HandVsTapeGradientTests
         var hand = new HandDerivedMlp<double>(spec, spec.InitialParameters<double>(ParameterSeed));
         var (x, labels) = spec.SyntheticBatch<double>(batch, BatchSeed);
         hand.ForwardBackward(x, labels, batch);
-        var analytic = hand.WeightGrads.Concat(hand.BiasGrads).Select(g => (double[])g.Clone()).ToArray();
+        var analytic = hand.WeightGrads.Concat(hand.BiasGrads).Select(g => g.ToArray()).ToArray();
         var parameters = hand.Weights.Concat(hand.Biases).ToArray();
 
         const double h = 1e-6;
         for (int p = 0; p < parameters.Length; p++)
         {
-            var numeric = new double[parameters[p].Length];
+            var numeric = new double[parameters[p].Count];
             for (int i = 0; i < numeric.Length; i++)
             {
                 double saved = parameters[p][i];

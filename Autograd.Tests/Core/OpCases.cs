@@ -99,8 +99,10 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("LeakyRelu 0.2", [[3, 4]], x => x[0].LeakyRelu(C(0.2)), InputKind.AwayFromKinks),
         new("Sigmoid", [[3, 4]], x => x[0].Sigmoid()),
         new("Sigmoid size-1", [[1]], x => x[0].Sigmoid()),
+        new("Sigmoid vector body and tail", [[7, 9]], x => x[0].Sigmoid()),
         new("Tanh", [[3, 4]], x => x[0].Tanh()),
         new("Tanh scalar", [[]], x => x[0].Tanh()),
+        new("Tanh vector body and tail", [[7, 9]], x => x[0].Tanh()),
         // ---- shape (opsa)
         new("Reshape", [[3, 4]], x => x[0].Reshape(2, 6)),
         new("Reshape -1", [[2, 3, 4]], x => x[0].Reshape(-1, 4)),

@@ -82,7 +82,7 @@ public static class InPlace
     }
 
     /// <summary>One elementwise update y ← f(y, a, b, s), in the three widths the loop needs.</summary>
-    private interface IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
+    internal interface IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         static abstract Vector512<T> Apply(Vector512<T> y, Vector512<T> a, Vector512<T> b, Vector512<T> s);
         static abstract Vector256<T> Apply(Vector256<T> y, Vector256<T> a, Vector256<T> b, Vector256<T> s);
@@ -140,7 +140,7 @@ public static class InPlace
         public static T Apply(T y, T a, T b, T s) => T.Abs(y) < s ? T.Zero : y;
     }
 
-    private static void Run<T, TOp>(Span<T> y, ReadOnlySpan<T> a, ReadOnlySpan<T> b, T s)
+    internal static void Run<T, TOp>(Span<T> y, ReadOnlySpan<T> a, ReadOnlySpan<T> b, T s)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : IUpdate<T>
     {
         if (a.Length < y.Length || b.Length < y.Length)

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Autograd.Kernels;
 
 /// <summary>
@@ -64,73 +66,66 @@ public static class RowKernels
     public static void ReluBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad) where T : unmanaged, IFloatingPointIeee754<T> =>
         ReluBackward(y, gy, grad, accumulate: true);
 
+    // The activation backward functions below are one InPlace pass: grad ← [grad +] gy ⊙ f'(y), with a = gy and b = y.
+    // A mask select, not a branch, for ReLU: its sign pattern is random and a branch per element mispredicts.
+
     /// <summary>grad = (gy where y &gt; 0, else 0), or grad += that when <paramref name="accumulate"/>.</summary>
     public static void ReluBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if ((uint)y.Length < (uint)grad.Length || (uint)gy.Length < (uint)grad.Length)
-            throw new ArgumentException($"ReluBackward: output ({y.Length}) and gradient ({gy.Length}) spans are shorter than the destination ({grad.Length}).");
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && grad.Length >= Vector<T>.Count)
-        {
-            // A branch per element mispredicts on ReLU's random sign pattern; a mask select does not.
-            for (; i <= grad.Length - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var active = Vector.GreaterThan(new Vector<T>(y[i..]), Vector<T>.Zero);
-                var passed = Vector.ConditionalSelect(active, new Vector<T>(gy[i..]), Vector<T>.Zero);
-                (accumulate ? new Vector<T>(grad[i..]) + passed : passed).CopyTo(grad[i..]);
-            }
-        }
-        for (; i < grad.Length; i++)
-        {
-            T passed = y[i] > T.Zero ? gy[i] : T.Zero;
-            grad[i] = accumulate ? grad[i] + passed : passed;
-        }
+        if (accumulate) InPlace.Run<T, ReluGrad<T, Add>>(grad, gy, y, T.Zero);
+        else InPlace.Run<T, ReluGrad<T, Assign>>(grad, gy, y, T.Zero);
     }
 
     /// <summary>grad (+)= gy ⊙ y(1 − y): the sigmoid's backward from its output y.</summary>
-    public static void SigmoidBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T> =>
-        BackwardFromOutput<T, SigmoidDerivative<T>>(y, gy, grad, accumulate);
+    public static void SigmoidBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (accumulate) InPlace.Run<T, SigmoidGrad<T, Add>>(grad, gy, y, T.One);
+        else InPlace.Run<T, SigmoidGrad<T, Assign>>(grad, gy, y, T.One);
+    }
 
     /// <summary>grad (+)= gy ⊙ (1 − y²): tanh's backward from its output y.</summary>
-    public static void TanhBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T> =>
-        BackwardFromOutput<T, TanhDerivative<T>>(y, gy, grad, accumulate);
-
-    /// <summary>An activation's derivative expressed through its output y.</summary>
-    private interface IDerivativeFromOutput<T> where T : unmanaged, IFloatingPointIeee754<T>
+    public static void TanhBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        static abstract Vector<T> Of(Vector<T> y);
-        static abstract T Of(T y);
+        if (accumulate) InPlace.Run<T, TanhGrad<T, Add>>(grad, gy, y, T.One);
+        else InPlace.Run<T, TanhGrad<T, Assign>>(grad, gy, y, T.One);
     }
 
-    private readonly struct SigmoidDerivative<T> : IDerivativeFromOutput<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public static Vector<T> Of(Vector<T> y) => y * (Vector<T>.One - y);
-        public static T Of(T y) => y * (T.One - y);
-    }
+    /// <summary>Whether a backward kernel adds to the gradient or overwrites it (a type, so the JIT drops the other branch).</summary>
+    private interface IWriteMode { static abstract bool Accumulates { get; } }
+    private readonly struct Add : IWriteMode { public static bool Accumulates => true; }
+    private readonly struct Assign : IWriteMode { public static bool Accumulates => false; }
 
-    private readonly struct TanhDerivative<T> : IDerivativeFromOutput<T> where T : unmanaged, IFloatingPointIeee754<T>
+    // y = grad, a = gy, b = the activation's output, s = 0 (ReLU) or 1.
+    private readonly struct ReluGrad<T, TMode> : InPlace.IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T> where TMode : IWriteMode
     {
-        public static Vector<T> Of(Vector<T> y) => Vector<T>.One - y * y;
-        public static T Of(T y) => T.One - y * y;
-    }
-
-    // One pass instead of derivative-into-scratch then multiply-add: the backward is memory-bound.
-    private static void BackwardFromOutput<T, TDerivative>(ReadOnlySpan<T> y, ReadOnlySpan<T> gy, Span<T> grad, bool accumulate)
-        where T : unmanaged, IFloatingPointIeee754<T> where TDerivative : IDerivativeFromOutput<T>
-    {
-        if ((uint)y.Length < (uint)grad.Length || (uint)gy.Length < (uint)grad.Length)
-            throw new ArgumentException($"Activation backward: output ({y.Length}) and gradient ({gy.Length}) spans are shorter than the destination ({grad.Length}).");
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (; i <= grad.Length - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var d = new Vector<T>(gy[i..]) * TDerivative.Of(new Vector<T>(y[i..]));
-                (accumulate ? new Vector<T>(grad[i..]) + d : d).CopyTo(grad[i..]);
-            }
-        for (; i < grad.Length; i++)
+        public static Vector512<T> Apply(Vector512<T> y, Vector512<T> a, Vector512<T> b, Vector512<T> s)
         {
-            T d = gy[i] * TDerivative.Of(y[i]);
-            grad[i] = accumulate ? grad[i] + d : d;
+            var d = Vector512.ConditionalSelect(Vector512.GreaterThan(b, s), a, Vector512<T>.Zero);
+            return TMode.Accumulates ? y + d : d;
         }
+        public static Vector256<T> Apply(Vector256<T> y, Vector256<T> a, Vector256<T> b, Vector256<T> s)
+        {
+            var d = Vector256.ConditionalSelect(Vector256.GreaterThan(b, s), a, Vector256<T>.Zero);
+            return TMode.Accumulates ? y + d : d;
+        }
+        public static T Apply(T y, T a, T b, T s)
+        {
+            T d = b > s ? a : T.Zero;
+            return TMode.Accumulates ? y + d : d;
+        }
+    }
+
+    private readonly struct SigmoidGrad<T, TMode> : InPlace.IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T> where TMode : IWriteMode
+    {
+        public static Vector512<T> Apply(Vector512<T> y, Vector512<T> a, Vector512<T> b, Vector512<T> s) => TMode.Accumulates ? y + a * b * (s - b) : a * b * (s - b);
+        public static Vector256<T> Apply(Vector256<T> y, Vector256<T> a, Vector256<T> b, Vector256<T> s) => TMode.Accumulates ? y + a * b * (s - b) : a * b * (s - b);
+        public static T Apply(T y, T a, T b, T s) => TMode.Accumulates ? y + a * b * (s - b) : a * b * (s - b);
+    }
+
+    private readonly struct TanhGrad<T, TMode> : InPlace.IUpdate<T> where T : unmanaged, IFloatingPointIeee754<T> where TMode : IWriteMode
+    {
+        public static Vector512<T> Apply(Vector512<T> y, Vector512<T> a, Vector512<T> b, Vector512<T> s) => TMode.Accumulates ? y + a * (s - b * b) : a * (s - b * b);
+        public static Vector256<T> Apply(Vector256<T> y, Vector256<T> a, Vector256<T> b, Vector256<T> s) => TMode.Accumulates ? y + a * (s - b * b) : a * (s - b * b);
+        public static T Apply(T y, T a, T b, T s) => TMode.Accumulates ? y + a * (s - b * b) : a * (s - b * b);
     }
 }

@@ -92,9 +92,11 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
                         $"Backward: a {x.Shape} tensor in this graph was produced by an op whose graph was already freed by an earlier Backward(). " +
                         "Pass retainGraph: true to the first Backward to go through a graph twice.");
             }
-            g = x.IsLeaf
-                ? new Tensor<T>(GC.AllocateUninitializedArray<T>(x.Length), x.Shape)
-                : new Tensor<T>(x.Shape, TensorPool<T>.Rent(x.Length), 0, null, pooled: false);
+            // A leaf's gradient lives as long as the leaf (a parameter's, for the whole training): aligned, like the parameter.
+            var storage = x.IsLeaf
+                ? AlignedStorage.AllocateUninitialized<T>(x.Length, out int offset)
+                : TensorPool<T>.Rent(x.Length, out offset);
+            g = new Tensor<T>(x.Shape, storage, offset, null, pooled: false);
             x.Grad = g;
             overwrite = true;
         }

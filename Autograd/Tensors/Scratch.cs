@@ -4,13 +4,13 @@ namespace Autograd;
 internal readonly ref struct Scratch<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _array;
-    private readonly int _length;
+    private readonly int _offset, _length;
 
-    private Scratch(T[] array, int length) { _array = array; _length = length; }
+    private Scratch(T[] array, int offset, int length) { _array = array; _offset = offset; _length = length; }
 
-    public static Scratch<T> Rent(int length) => new(TensorPool<T>.Rent(length), length);
+    public static Scratch<T> Rent(int length) => new(TensorPool<T>.Rent(length, out int offset), offset, length);
 
-    public Span<T> Span => _array.AsSpan(0, _length);
+    public Span<T> Span => _array.AsSpan(_offset, _length);
 
     public void Dispose() => TensorPool<T>.Return(_array);
 }

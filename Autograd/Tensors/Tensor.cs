@@ -200,9 +200,10 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Tensor<T> Uninitialized(Shape shape)
     {
-        bool pooled = TensorScope.IsActive;
-        var data = pooled ? TensorPool<T>.Rent(shape.Length) : GC.AllocateUninitializedArray<T>(shape.Length);
-        return new Tensor<T>(shape, data, 0, null, pooled);
+        // Outside a scope the result is an ordinary GC array: pinned arrays are only reclaimed by full collections.
+        if (!TensorScope.IsActive) return new Tensor<T>(shape, GC.AllocateUninitializedArray<T>(shape.Length), 0, null, pooled: false);
+        var data = TensorPool<T>.Rent(shape.Length, out int offset);
+        return new Tensor<T>(shape, data, offset, null, pooled: true);
     }
 
     /// <summary>A view of the same storage with another shape of equal length (no copy).</summary>

@@ -9,6 +9,17 @@ public static partial class Tensor
     /// <summary>A tensor of zeros.</summary>
     public static Tensor<T> Zeros<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(new Shape(shape), T.Zero);
 
+    /// <summary>
+    /// A tensor of zeros with its own storage (never pooled) starting on a 64-byte boundary that does not move:
+    /// for parameters and other long-lived tensors that kernels read many times (see <see cref="AlignedStorage"/>).
+    /// </summary>
+    public static Tensor<T> ZerosAligned<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = new Shape(shape);
+        var segment = AlignedStorage.Allocate<T>(s.Length);
+        return new Tensor<T>(s, segment.Array!, segment.Offset, null, pooled: false);
+    }
+
     /// <summary>A tensor of ones.</summary>
     public static Tensor<T> Ones<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(new Shape(shape), T.One);
 

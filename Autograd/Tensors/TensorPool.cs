@@ -5,6 +5,8 @@ namespace Autograd;
 /// <summary>
 /// Per-thread free lists of arrays keyed by exact length. A training step repeats the same shapes,
 /// so step N+1 rents exactly the arrays step N returned and the steady state allocates nothing.
+/// The arrays are pinned and padded (<see cref="AlignedStorage"/>): the usable part starts at the returned offset,
+/// on a 64-byte boundary.
 /// </summary>
 internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -13,21 +15,18 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Largest number of idle arrays kept per length, so a one-off burst does not pin memory forever.</summary>
     private const int MaxIdlePerLength = 64;
 
-    public static T[] Rent(int length)
+    /// <summary>An array with room for <paramref name="length"/> elements from <paramref name="offset"/> on (contents undefined).</summary>
+    public static T[] Rent(int length, out int offset)
     {
-        if (_free is not null && _free.TryGetValue(length, out var stack) && stack.TryPop(out var array))
+        if (_free is not null && _free.TryGetValue(length + AlignedStorage.Padding<T>(), out var stack) && stack.TryPop(out var array))
+        {
+            offset = AlignedStorage.OffsetOf(array);
             return array;
-        return GC.AllocateUninitializedArray<T>(length);
+        }
+        return AlignedStorage.AllocateUninitialized<T>(length, out offset);
     }
 
-    /// <summary>Rents an array and zeroes it.</summary>
-    public static T[] RentZeroed(int length)
-    {
-        var a = Rent(length);
-        Array.Clear(a);
-        return a;
-    }
-
+    /// <summary>Takes back an array that <see cref="Rent"/> handed out.</summary>
     public static void Return(T[] array)
     {
         _free ??= new Dictionary<int, Stack<T[]>>();
