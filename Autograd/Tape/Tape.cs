@@ -12,14 +12,18 @@ namespace Autograd;
 /// </summary>
 internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    [ThreadStatic] private static Tape<T>? _current;
+    [ThreadStatic] private static Tape<T>? _current;   // element types other than float and double only
 
     private TapeEntry<T>[] _entries = new TapeEntry<T>[64];
     private int _count;
     private int _generation;
 
     /// <summary>The tape of the calling thread.</summary>
-    public static Tape<T> Current => _current ??= new Tape<T>();
+    public static Tape<T> Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ThreadState.TapeOf<T>() ?? (_current ??= new Tape<T>());
+    }
 
     public int Count => _count;
 

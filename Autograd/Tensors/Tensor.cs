@@ -63,7 +63,20 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// <summary>The elements in row-major order, read-only (no copy).</summary>
     public ReadOnlySpan<T> AsReadOnlySpan() => new(Storage, _offset, Shape.Length);
 
-    internal T[] Storage => !IsDisposed ? _data! : throw new ObjectDisposedException(
+    internal T[] Storage
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            var data = _data;
+            if (data is null || (_base is not null && _base._data is null)) ThrowDisposed();
+            return data!;
+        }
+    }
+
+    // Out of line, so that the getter above stays small enough to inline into every AsSpan.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowDisposed() => throw new ObjectDisposedException(
         $"Tensor{Shape}", "This tensor (or the tensor it is a view of) was disposed, e.g. when its TensorScope ended; call scope.Keep(tensor) to use it after the scope.");
 
     internal int Offset => _offset;

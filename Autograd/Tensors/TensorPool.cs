@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Autograd;
 
@@ -10,7 +11,7 @@ namespace Autograd;
 /// </summary>
 internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    [ThreadStatic] private static Dictionary<int, Stack<T[]>>? _free;
+    [ThreadStatic] private static FreeLists? _free;   // element types other than float and double only (see ThreadState)
 
     /// <summary>Largest number of idle arrays kept per length, so a one-off burst does not pin memory forever.</summary>
     private const int MaxIdlePerLength = 64;
@@ -18,7 +19,7 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>An array with room for <paramref name="length"/> elements from <paramref name="offset"/> on (contents undefined).</summary>
     public static T[] Rent(int length, out int offset)
     {
-        if (_free is not null && _free.TryGetValue(length + AlignedStorage.Padding<T>(), out var stack) && stack.TryPop(out var array))
+        if (FreeListsOfThread(create: false)?.Find(length + AlignedStorage.Padding<T>(), create: false) is { } stack && stack.TryPop(out var array))
         {
             offset = AlignedStorage.OffsetOf(array);
             return array;
@@ -29,12 +30,45 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Takes back an array that <see cref="Rent"/> handed out.</summary>
     public static void Return(T[] array)
     {
-        _free ??= new Dictionary<int, Stack<T[]>>();
-        if (!_free.TryGetValue(array.Length, out var stack))
-            _free[array.Length] = stack = new Stack<T[]>();
+        var stack = FreeListsOfThread(create: true)!.Find(array.Length, create: true)!;
         if (stack.Count < MaxIdlePerLength) stack.Push(array);
     }
 
     /// <summary>Drops every idle array of this thread (lets the GC reclaim them).</summary>
-    public static void Trim() => _free?.Clear();
+    public static void Trim()
+    {
+        ThreadState.DropPools();
+        _free = null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FreeLists? FreeListsOfThread(bool create) =>
+        ThreadState.PoolOf<T>(create) ?? (create ? _free ??= new FreeLists() : _free);
+
+    /// <summary>
+    /// Free lists by array length: a direct-mapped table in front of a dictionary. A step rents and returns a few
+    /// lengths hundreds of times; the table answers those in a multiply and a compare instead of a hash look-up.
+    /// </summary>
+    internal sealed class FreeLists
+    {
+        private const int SlotBits = 6;
+        private readonly int[] _lengths = new int[1 << SlotBits];
+        private readonly Stack<T[]>?[] _stacks = new Stack<T[]>?[1 << SlotBits];
+        private readonly Dictionary<int, Stack<T[]>> _collisions = new();
+
+        public Stack<T[]>? Find(int length, bool create)
+        {
+            int slot = (int)((uint)length * 2654435769u >> (32 - SlotBits));   // Fibonacci hashing
+            var stack = _stacks[slot];
+            if (stack is not null && _lengths[slot] == length) return stack;
+            if (stack is null)
+            {
+                if (!create) return null;
+                _lengths[slot] = length;
+                return _stacks[slot] = new Stack<T[]>();
+            }
+            if (_collisions.TryGetValue(length, out stack) || !create) return stack;
+            return _collisions[length] = new Stack<T[]>();
+        }
+    }
 }
