@@ -49,18 +49,22 @@ public class GemmBroadcastTilesTests
                 Assert.That(Gemm.UseBroadcastTiles<float>(m, 196, k, accumulate: true), $"m={m} k={k}");
         Assert.That(Gemm.UseBroadcastTiles<float>(64, 784, 65, accumulate: false), Is.False, "long k on a tall C keeps the blocked path");
         Assert.That(Gemm.UseBroadcastTiles<double>(1000, 784, 10, accumulate: true), Is.False, "accumulating into a C beyond L2");
-        Assert.That(Gemm.UseBroadcastTiles<double>(1000, 784, 10, accumulate: false), Is.True);
+        Assert.That(Gemm.UseBroadcastTiles<double>(1000, 784, 10, accumulate: false), Is.True, "overwriting it with short k");
+        Assert.That(Gemm.UseBroadcastTiles<float>(1000, 784, 32, accumulate: false), Is.False, "overwriting it with longer k");
     }
 
     [Test]
     public void RowChunksMatchReference()
     {
-        // Rows run in chunks bounded by packed A (16 KB) and C (256 KB): float k = 64 → 64-row chunks, n = 900 → 72-row
-        // chunks; double halves both. A C over 1 MB is only taken when overwritten; rows are sampled to keep the reference cheap.
+        // Rows run in chunks bounded by packed A (16 KB) and C (256 KB): float k = 64 → 64-row chunks, double n = 900 →
+        // 32-row chunks, float n = 400 → 160. A C over 1 MB is only taken when overwritten with k ≤ 16. Rows are sampled
+        // to keep the reference cheap.
+        Assert.That(Gemm.UseBroadcastTiles<float>(300, 200, 64, true) && Gemm.UseBroadcastTiles<double>(150, 900, 16, false)
+            && Gemm.UseBroadcastTiles<float>(700, 400, 8, false) && Gemm.UseBroadcastTiles<double>(10, 3000, 700, true));
         GemmTests.WithThreads(1, () =>
         {
             GemmTests.Check<float>(false, false, 300, 200, 64, accumulate: true, seed: 70, rowStep: 3);
-            GemmTests.Check<double>(true, false, 150, 900, 20, accumulate: false, seed: 71, rowStep: 2, offsets: (1, 2, 3));
+            GemmTests.Check<double>(true, false, 150, 900, 16, accumulate: false, seed: 71, rowStep: 2, offsets: (1, 2, 3));
             GemmTests.Check<float>(false, false, 700, 400, 8, accumulate: false, seed: 72, rowStep: 5, offsets: (3, 1, 2));
             GemmTests.Check<double>(true, false, 10, 3000, 700, accumulate: true, seed: 73, offsets: (2, 5, 1));
         });
