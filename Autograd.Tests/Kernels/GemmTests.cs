@@ -252,15 +252,18 @@ public class GemmTests
         Assert.That(Threading.MaxThreads, Is.GreaterThanOrEqualTo(1));
     }
 
-    private static void WithThreads(int threads, Action body)
+    internal static void WithThreads(int threads, Action body)
     {
         int saved = Threading.MaxThreads;
         try { Threading.MaxThreads = threads; body(); }
         finally { Threading.MaxThreads = saved; }
     }
 
-    private static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed, int rowStep = 1,
-        (int A, int B, int C) offsets = default) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>A GEMM entry point with <see cref="Gemm.Multiply{T}"/>'s signature (a kernel may be called directly).</summary>
+    internal delegate void GemmCall<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate);
+
+    internal static void Check<T>(bool transA, bool transB, int m, int n, int k, bool accumulate, int seed, int rowStep = 1,
+        (int A, int B, int C) offsets = default, GemmCall<T>? call = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Operands start `offsets` elements into their arrays, which moves them relative to cache lines.
         var a = Random<T>(m * k, seed); var b = Random<T>(k * n, seed + 100);
@@ -273,7 +276,7 @@ public class GemmTests
         for (int i = 0; i < cStore.Length; i++)
             cStore[i] = i >= before && i < before + m * n ? (c0 is null ? T.NaN : c0[i - before]) : T.CreateChecked(42);
 
-        Gemm.Multiply<T>(transA, transB, m, n, k, aStore.AsSpan(offsets.A), bStore.AsSpan(offsets.B), cStore.AsSpan(before), accumulate);
+        (call ?? Gemm.Multiply<T>)(transA, transB, m, n, k, aStore.AsSpan(offsets.A), bStore.AsSpan(offsets.B), cStore.AsSpan(before), accumulate);
         var c = cStore.AsSpan(before).ToArray();
         for (int i = 0; i < before; i++) Assert.That(cStore[i], Is.EqualTo(T.CreateChecked(42)), $"sentinel {i - before} before C");
 

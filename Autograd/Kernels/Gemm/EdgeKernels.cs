@@ -95,8 +95,6 @@ internal static unsafe class EdgeKernels
         Masked.Store(c1, m1, v1);
     }
 
-    /// <summary>A compile-time integer: a type argument the JIT folds into a constant.</summary>
-    internal interface ICount { static abstract int Value { get; } }
     private struct R1 : ICount { public static int Value => 1; }
     private struct R2 : ICount { public static int Value => 2; }
     private struct R3 : ICount { public static int Value => 3; }
@@ -108,3 +106,6 @@ internal static unsafe class EdgeKernels
     private struct One : ICount { public static int Value => 1; }
     private struct Two : ICount { public static int Value => 2; }
 }
+
+/// <summary>A compile-time integer: a type argument the JIT folds into a constant.</summary>
+internal interface ICount { static abstract int Value { get; } }

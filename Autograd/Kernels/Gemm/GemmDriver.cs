@@ -25,6 +25,10 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     private const int L3BlockBytes = 2 * 1024 * 1024;
     private const int DirectBSpanBytes = 512 * 1024;
 
+    /// <summary>The calling thread's A packing buffer (cache-line aligned, at least <paramref name="length"/> elements),
+    /// for kernels that pack A outside <see cref="Run"/>; its contents are not kept between calls.</summary>
+    public static T* PackABuffer(nint length) => Buffer(ref _packA, length);
+
     /// <summary>Micro-tile rows for the kernel family.</summary>
     public static int Mr(GemmIsa isa) => isa switch { GemmIsa.Avx512 => 8, GemmIsa.Avx2 => 6, _ => 4 };
 
