@@ -11,15 +11,17 @@ public static partial class Ops
     public static Tensor<T> Linear<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T>? bias = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(weight);
-        if (weight.Rank != 2)
-            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {weight.Shape}.");
-        if (x.Rank < 1 || x.Shape[-1] != weight.Shape[1])
-            throw new ArgumentException($"Linear: input {x.Shape} does not end in the weight's in-features {weight.Shape[1]} (weight {weight.Shape}).");
-        if (bias is not null && (bias.Rank != 1 || bias.Length != weight.Shape[0]))
-            throw new ArgumentException($"Linear: bias must be [{weight.Shape[0]}] for weight {weight.Shape}, got {bias.Shape}.");
+        // Shapes read once: each Shape property read copies the struct (inline dimensions), and this runs every step.
+        var xs = x.Shape; var ws = weight.Shape;
+        if (ws.Rank != 2)
+            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {ws}.");
+        if (xs.Rank < 1 || xs[-1] != ws[1])
+            throw new ArgumentException($"Linear: input {xs} does not end in the weight's in-features {ws[1]} (weight {ws}).");
+        if (bias is not null && (bias.Rank != 1 || bias.Length != ws[0]))
+            throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias.Shape}.");
 
-        int inF = weight.Shape[1], outF = weight.Shape[0], rows = x.Shape.Product(0, x.Rank - 1);
-        var y = Tensor<T>.Uninitialized(x.Shape.With(x.Rank - 1, outF));
+        int inF = ws[1], outF = ws[0], rows = xs.Product(0, xs.Rank - 1);
+        var y = Tensor<T>.Uninitialized(xs.With(xs.Rank - 1, outF));
         var ys = y.AsSpan();
         if (bias is not null)
         {

@@ -72,7 +72,7 @@ public static partial class Ops
         bool record = Tape<T>.ShouldRecord(logits);
         // The softmax rows are what backward needs; without a tape they only live in a scratch row.
         var probs = record ? Tensor<T>.Uninitialized(logits.Shape) : null;
-        using var row = Scratch<T>.Rent(record ? 0 : classes);
+        using var row = record ? default : Scratch<T>.Rent(classes);
         var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
         var x = logits.AsReadOnlySpan();
         T eps = T.CreateChecked(labelSmoothing), c = T.CreateChecked(classes), total = T.Zero;

@@ -12,5 +12,6 @@ internal readonly ref struct Scratch<T> where T : unmanaged, IFloatingPointIeee7
 
     public Span<T> Span => _array.AsSpan(_offset, _length);
 
-    public void Dispose() => TensorPool<T>.Return(_array);
+    /// <summary>Gives the buffer back (a default, never-rented Scratch has none).</summary>
+    public void Dispose() { if (_array is not null) TensorPool<T>.Return(_array); }
 }
