@@ -184,6 +184,33 @@ public class GemmTests
         });
     }
 
+    // MaxThreads = 1 must mean exactly one thread: a product far above the parallel threshold queues no helper.
+    // The thread pool's counter is process-wide, so each setting is judged on the quietest (or busiest) of five tries.
+    [Test]
+    public void OneThreadSettingQueuesNoHelperWork()
+    {
+        if (Environment.ProcessorCount < 2) Assert.Ignore("one core: the GEMM never splits");
+        var a = Random<float>(512 * 512, 30); var b = Random<float>(512 * 512, 31); var c = new float[512 * 512];
+        long Queued(int threads)
+        {
+            long fewest = long.MaxValue;
+            WithThreads(threads, () =>
+            {
+                Gemm.Multiply<float>(false, false, 512, 512, 512, a, b, c, false);   // warm
+                for (int i = 0; i < 5; i++)
+                {
+                    long before = ThreadPool.CompletedWorkItemCount;
+                    Gemm.Multiply<float>(false, false, 512, 512, 512, a, b, c, false);
+                    Thread.Sleep(20);   // a helper may finish after the call returns
+                    fewest = Math.Min(fewest, ThreadPool.CompletedWorkItemCount - before);
+                }
+            });
+            return fewest;
+        }
+        Assert.That(Queued(2), Is.GreaterThan(0), "two threads split a 512³ product (the counter sees helpers)");
+        Assert.That(Queued(1), Is.Zero, "one thread: no helper work item");
+    }
+
     [Test]
     public void BackToBackTwoThreadCallsMatchOneThread()
     {
