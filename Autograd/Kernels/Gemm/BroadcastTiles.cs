@@ -232,16 +232,4 @@ internal static unsafe class BroadcastTiles
     private struct V1 : ICount { public static int Value => 1; }
     private struct V2 : ICount { public static int Value => 2; }
     private struct V3 : ICount { public static int Value => 3; }
-    private struct R1 : ICount { public static int Value => 1; }
-    private struct R2 : ICount { public static int Value => 2; }
-    private struct R3 : ICount { public static int Value => 3; }
-    private struct R4 : ICount { public static int Value => 4; }
-    private struct R5 : ICount { public static int Value => 5; }
-    private struct R6 : ICount { public static int Value => 6; }
-    private struct R7 : ICount { public static int Value => 7; }
-    private struct R8 : ICount { public static int Value => 8; }
-    private struct R9 : ICount { public static int Value => 9; }
-    private struct R10 : ICount { public static int Value => 10; }
-    private struct R11 : ICount { public static int Value => 11; }
-    private struct R12 : ICount { public static int Value => 12; }
 }

@@ -95,17 +95,23 @@ internal static unsafe class EdgeKernels
         Masked.Store(c1, m1, v1);
     }
 
-    private struct R1 : ICount { public static int Value => 1; }
-    private struct R2 : ICount { public static int Value => 2; }
-    private struct R3 : ICount { public static int Value => 3; }
-    private struct R4 : ICount { public static int Value => 4; }
-    private struct R5 : ICount { public static int Value => 5; }
-    private struct R6 : ICount { public static int Value => 6; }
-    private struct R7 : ICount { public static int Value => 7; }
-    private struct R8 : ICount { public static int Value => 8; }
     private struct One : ICount { public static int Value => 1; }
     private struct Two : ICount { public static int Value => 2; }
 }
 
 /// <summary>A compile-time integer: a type argument the JIT folds into a constant.</summary>
 internal interface ICount { static abstract int Value { get; } }
+
+// Row counts of register tiles, shared by the edge kernels and the broadcast tiles.
+internal struct R1 : ICount { public static int Value => 1; }
+internal struct R2 : ICount { public static int Value => 2; }
+internal struct R3 : ICount { public static int Value => 3; }
+internal struct R4 : ICount { public static int Value => 4; }
+internal struct R5 : ICount { public static int Value => 5; }
+internal struct R6 : ICount { public static int Value => 6; }
+internal struct R7 : ICount { public static int Value => 7; }
+internal struct R8 : ICount { public static int Value => 8; }
+internal struct R9 : ICount { public static int Value => 9; }
+internal struct R10 : ICount { public static int Value => 10; }
+internal struct R11 : ICount { public static int Value => 11; }
+internal struct R12 : ICount { public static int Value => 12; }
