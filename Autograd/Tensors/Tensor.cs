@@ -68,9 +68,8 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            var data = _data;
-            if (data is null || (_base is not null && _base._data is null)) ThrowDisposed();
-            return data!;
+            if (IsDisposed) ThrowDisposed();
+            return _data!;
         }
     }
 
