@@ -44,6 +44,27 @@ public class TapeSemanticsTests
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 4.0, 4, 4 }));
     }
 
+    // An op result's gradient lives only while backward runs (its buffer goes back to the pool), as in PyTorch.
+    [Test]
+    public void OpResultsKeepNoGradientAndTheirBuffersAreReused()
+    {
+        var x = Leaf(1, -2, 3);
+        var hidden = x * x;
+        hidden.Sum().Backward();
+        Assert.That(hidden.Grad, Is.Null, "no .Grad on a non-leaf");
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 2.0, -4, 6 }));
+
+        // The same graph shape again, inside a scope: every intermediate gradient is rented from the pool and given back.
+        using (TensorScope.Begin())
+        {
+            x.ZeroGrad();
+            var again = x * x;
+            (again * again).Sum().Backward();   // d/dx x⁴ = 4x³
+            Assert.That(again.Grad, Is.Null);
+        }
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new[] { 4.0, -32, 108 }));
+    }
+
     // After ZeroGrad the first write overwrites the buffer; the second contribution of the same step must add.
     [Test]
     public void SharedInputsSumAfterZeroGradEvenWhenTheStaleBufferHoldsGarbage()

@@ -85,21 +85,26 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static bool TryGrad(Tensor<T>? x, out Span<T> grad, out bool overwrite)
     {
         if (x is null || !x.RequiresGrad) { grad = default; overwrite = false; return false; }
-        var g = x.TakeGradBuffer(out overwrite);
-        if (g is null)
+        if (!x.IsLeaf)
         {
-            if (!x.IsLeaf)
+            var node = x.NodeGrad;
+            overwrite = node is null;
+            if (node is null)
             {
-                var tape = x.Tape!;
-                if (x.Generation != tape._generation)
+                if (x.Generation != x.Tape!._generation)
                     throw new GraphFreedException(
                         $"Backward: a {x.Shape} tensor in this graph was produced by an op whose graph was already freed by an earlier Backward(). " +
                         "Pass retainGraph: true to the first Backward to go through a graph twice.");
+                x.NodeGrad = node = TensorPool<T>.Rent(x.Length, out x.NodeGradOffset);
             }
+            grad = new Span<T>(node, x.NodeGradOffset, x.Length);
+            return true;
+        }
+        var g = x.TakeGradBuffer(out overwrite);
+        if (g is null)
+        {
             // A leaf's gradient lives as long as the leaf (a parameter's, for the whole training): aligned, like the parameter.
-            var storage = x.IsLeaf
-                ? AlignedStorage.AllocateUninitialized<T>(x.Length, out int offset)
-                : TensorPool<T>.Rent(x.Length, out offset);
+            var storage = AlignedStorage.AllocateUninitialized<T>(x.Length, out int offset);
             g = new Tensor<T>(x.Shape, storage, offset, null, pooled: false);
             x.Grad = g;
             overwrite = true;
@@ -137,13 +142,14 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
             for (int i = last; i >= 0; i--)
             {
                 ref var e = ref _entries[i];
-                var gy = e.Output.Grad;
+                var output = e.Output;
+                var gy = output.NodeGrad;
                 if (gy is null || e.Backward is null) continue;   // not reached from the root
-                e.Backward(ref e, gy.AsReadOnlySpan());
+                e.Backward(ref e, new ReadOnlySpan<T>(gy, output.NodeGradOffset, output.Length));
                 if (Grad.DetectAnomaly) CheckInputGrads(ref e);
                 // An intermediate's gradient is consumed once its op ran; give the buffer back right away.
-                e.Output.Grad = null;
-                TensorPool<T>.Return(gy.Storage);
+                output.NodeGrad = null;
+                TensorPool<T>.Return(gy);
             }
         }
         finally
@@ -158,10 +164,10 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i <= last && i < _count; i++)
         {
-            var g = _entries[i].Output.Grad;
-            if (g is null) continue;
-            _entries[i].Output.Grad = null;
-            TensorPool<T>.Return(g.Storage);
+            var output = _entries[i].Output;
+            if (output?.NodeGrad is not { } g) continue;
+            output.NodeGrad = null;
+            TensorPool<T>.Return(g);
         }
     }
 
@@ -183,7 +189,11 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private static void CheckGradOf(Tensor<T>? x, ref TapeEntry<T> e, string which)
     {
-        if (x?.Grad is { } g) CheckFinite(g.AsReadOnlySpan(), e.Op, $"backward gradient of its {which} input", e.Site);
+        if (x is null) return;
+        ReadOnlySpan<T> g = default;
+        if (x.IsLeaf) { if (x.Grad is { } leafGrad) g = leafGrad.AsReadOnlySpan(); }
+        else if (x.NodeGrad is { } node) g = new ReadOnlySpan<T>(node, x.NodeGradOffset, x.Length);
+        CheckFinite(g, e.Op, $"backward gradient of its {which} input", e.Site);
     }
 
     private static void CheckFinite(ReadOnlySpan<T> values, string op, string what, string? site)

@@ -108,7 +108,8 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
 
     /// <summary>
     /// The accumulated gradient of a leaf after <see cref="Backward"/>; null until the first backward reaches it.
-    /// After <see cref="ZeroGrad"/> it reads as zeros.
+    /// After <see cref="ZeroGrad"/> it reads as zeros. Always null on tensors produced by recorded ops: their gradients
+    /// exist only while backward runs.
     /// </summary>
     public Tensor<T>? Grad
     {
@@ -130,6 +131,12 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         _gradStale = false;
         return _grad;
     }
+
+    // An op result's gradient while backward runs: pooled storage with no Tensor handle around it, because it lives
+    // only from the first backward that writes it to the replay of the op that produced it (PyTorch likewise keeps
+    // no .grad on non-leaves). Saves an object and a shape copy per op and step.
+    internal T[]? NodeGrad;
+    internal int NodeGradOffset;
 
     internal string OpName => Tape is null ? "a leaf" : Tape.OpNameOf(this);
 
