@@ -30,6 +30,24 @@ public class TensorTests
     }
 
     [Test]
+    public void ShapeWithReplacesOneDimensionAndChecksIt()
+    {
+        var s = new Shape(2, 3, 4);
+        Assert.That(s.With(1, 5), Is.EqualTo(new Shape(2, 5, 4)));
+        Assert.That(s.With(1, 5).Length, Is.EqualTo(40));
+        Assert.That(s.With(0, 0).Length, Is.Zero);
+        Assert.That(Shape.Scalar.Length, Is.EqualTo(1));
+        Assert.That(Shape.Scalar.Rank, Is.Zero);
+        Assert.That(Shape.Matrix(3, 7), Is.EqualTo(new Shape(3, 7)));
+        Assert.That(Shape.Matrix(3, 7).Length, Is.EqualTo(21));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => s.With(3, 1));
+        Assert.That(ex!.Message, Does.Contain("Shape.With").And.Contain("[2, 3, 4]"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.With(0, -1));
+        Assert.Throws<ArgumentException>(() => new Shape(1 << 20, 1 << 10, 1).With(2, 1 << 10));
+        Assert.Throws<ArgumentException>(() => Shape.Matrix(1 << 20, 1 << 20));
+    }
+
+    [Test]
     public void FromArrayCopiesAndShapes()
     {
         var values = new[] { 1.0, 2, 3, 4, 5, 6 };

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Autograd.Kernels;
 
 /// <summary>
@@ -13,13 +15,19 @@ public static class Gemm
     // when other processes keep the cores busy a stripe can wait for a descheduled worker; measured on the 2-core box.
     private const long ParallelThreshold = 1L << 22;
 
-    [ThreadStatic] private static GemmIsa? _forcedIsa;
+    // 0 = not forced, else the forced GemmIsa + 1: a plain int reads inline, a GemmIsa? thread static did not (1 % of a batch-1 step).
+    [ThreadStatic] private static int _forcedIsaPlusOne;
 
     /// <summary>Kernel family for calls on this thread; tests lower it to cover the AVX2 and scalar paths.</summary>
     internal static GemmIsa Isa
     {
-        get => _forcedIsa ?? GemmDriver<float>.BestIsa;
-        set => _forcedIsa = value;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            int forced = _forcedIsaPlusOne;
+            return forced == 0 ? GemmDriver<float>.BestIsa : (GemmIsa)(forced - 1);
+        }
+        set => _forcedIsaPlusOne = (int)value + 1;
     }
 
     /// <summary>C[m×n] = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/>.</summary>

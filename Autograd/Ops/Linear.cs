@@ -21,7 +21,7 @@ public static partial class Ops
             throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias.Shape}.");
 
         int inF = ws[1], outF = ws[0], rows = xs.Product(0, xs.Rank - 1);
-        var y = Tensor<T>.Uninitialized(xs.With(xs.Rank - 1, outF));
+        var y = Tensor<T>.Uninitialized(xs.Rank == 2 ? Shape.Matrix(rows, outF) : xs.With(xs.Rank - 1, outF));
         var ys = y.AsSpan();
         if (bias is not null)
         {

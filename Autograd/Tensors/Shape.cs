@@ -43,7 +43,7 @@ public readonly struct Shape : IEquatable<Shape>
     }
 
     /// <summary>The shape of a scalar (rank 0).</summary>
-    public static Shape Scalar => new(ReadOnlySpan<int>.Empty);
+    public static Shape Scalar => new(default(Dims), 0, 1);
 
     /// <summary>Dimension <paramref name="axis"/>; negative axes count from the end.</summary>
     public int this[int axis] => Dimensions[NormalizeAxis(axis, "Shape")];
@@ -76,10 +76,40 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>This shape with dimension <paramref name="axis"/> replaced.</summary>
     public Shape With(int axis, int size)
     {
-        Span<int> d = stackalloc int[Rank];
-        Dimensions.CopyTo(d);
-        d[axis] = size;
-        return new Shape(d);
+        // Copies the inline dimensions instead of going through the validating constructor: ops call this every step.
+        if ((uint)axis >= (uint)Rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), $"Shape.With: axis {axis} is out of range for shape {this} (rank {Rank}).");
+        if (size < 0)
+            throw new ArgumentOutOfRangeException(nameof(size), $"Shape.With: dimension {axis} of {this} cannot become {size}; dimensions must be ≥ 0.");
+        var dims = _dims;
+        dims[axis] = size;
+        long length = 1;
+        for (int i = 0; i < Rank; i++)
+        {
+            length *= dims[i];
+            if (length > Array.MaxLength)
+                throw new ArgumentException($"Shape.With: {this} with dimension {axis} = {size} has more elements than an array can hold.");
+        }
+        return new Shape(dims, Rank, (int)length);
+    }
+
+    /// <summary>[rows, columns] without the general constructor's span walk: for op results whose sizes are already checked.</summary>
+    internal static Shape Matrix(int rows, int columns)
+    {
+        long length = (long)rows * columns;
+        if (rows < 0 || columns < 0 || length > Array.MaxLength)
+            throw new ArgumentException($"Shape: [{rows}, {columns}] is not a valid shape (dimensions ≥ 0, at most {Array.MaxLength} elements).");
+        Dims dims = default;
+        dims[0] = rows;
+        dims[1] = columns;
+        return new Shape(dims, 2, (int)length);
+    }
+
+    private Shape(Dims dims, int rank, int length)
+    {
+        _dims = dims;
+        Rank = rank;
+        Length = length;
     }
 
     /// <summary>This shape without dimension <paramref name="axis"/>.</summary>

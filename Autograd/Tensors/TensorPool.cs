@@ -21,7 +21,7 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (FreeListsOfThread(create: false)?.Find(length + AlignedStorage.Padding<T>(), create: false) is { } stack && stack.TryPop(out var array))
         {
-            offset = AlignedStorage.OffsetOf(array);
+            offset = AlignedStorage.OffsetOf(array);   // pinned: the offset found at allocation still holds
             return array;
         }
         return AlignedStorage.AllocateUninitialized<T>(length, out offset);
@@ -31,7 +31,7 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     public static void Return(T[] array)
     {
         var stack = FreeListsOfThread(create: true)!.Find(array.Length, create: true)!;
-        if (stack.Count < MaxIdlePerLength) stack.Push(array);
+        stack.TryPush(array);
     }
 
     /// <summary>Drops every idle array of this thread (lets the GC reclaim them).</summary>
@@ -46,6 +46,33 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
         ThreadState.PoolOf<T>(create) ?? (create ? _free ??= new FreeLists() : _free);
 
     /// <summary>
+    /// The idle arrays of one length. Slots are structs: storing an array into an element of a T[][] (or of a
+    /// Stack&lt;T[]&gt;) goes through the runtime's covariant-store check on every push; a struct field store does not.
+    /// </summary>
+    internal sealed class FreeStack
+    {
+        private struct Slot { public T[]? Array; }
+
+        private readonly Slot[] _items = new Slot[MaxIdlePerLength];
+        private int _count;
+
+        public bool TryPop([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T[] array)
+        {
+            if (_count == 0) { array = null; return false; }
+            ref var slot = ref _items[--_count];
+            array = slot.Array!;
+            slot.Array = null;
+            return true;
+        }
+
+        /// <summary>Keeps <paramref name="array"/> unless <see cref="MaxIdlePerLength"/> arrays of its length are idle already.</summary>
+        public void TryPush(T[] array)
+        {
+            if (_count < _items.Length) _items[_count++].Array = array;
+        }
+    }
+
+    /// <summary>
     /// Free lists by array length: a direct-mapped table in front of a dictionary. A step rents and returns a few
     /// lengths hundreds of times; the table answers those in a multiply and a compare instead of a hash look-up.
     /// </summary>
@@ -53,10 +80,10 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         private const int SlotBits = 6;
         private readonly int[] _lengths = new int[1 << SlotBits];
-        private readonly Stack<T[]>?[] _stacks = new Stack<T[]>?[1 << SlotBits];
-        private readonly Dictionary<int, Stack<T[]>> _collisions = new();
+        private readonly FreeStack?[] _stacks = new FreeStack?[1 << SlotBits];
+        private readonly Dictionary<int, FreeStack> _collisions = new();
 
-        public Stack<T[]>? Find(int length, bool create)
+        public FreeStack? Find(int length, bool create)
         {
             int slot = (int)((uint)length * 2654435769u >> (32 - SlotBits));   // Fibonacci hashing
             var stack = _stacks[slot];
@@ -65,10 +92,10 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
             {
                 if (!create) return null;
                 _lengths[slot] = length;
-                return _stacks[slot] = new Stack<T[]>();
+                return _stacks[slot] = new FreeStack();
             }
             if (_collisions.TryGetValue(length, out stack) || !create) return stack;
-            return _collisions[length] = new Stack<T[]>();
+            return _collisions[length] = new FreeStack();
         }
     }
 }
