@@ -248,6 +248,21 @@ public class LossAndReductionTests
         AssertClose(a.Grad!.ToArray(), b.Grad!.ToArray(), 1e-12, "gradient");
     }
 
+    // CrossEntropy keeps its softmax rows in a buffer the tape owns: it must survive a retained graph and be
+    // handed back (not reused while still needed) when the tape clears.
+    [Test]
+    public void CrossEntropySavedRowsSurviveARetainedGraph()
+    {
+        var a = Random(10, 5, 7);
+        var loss = a.CrossEntropy(Labels);
+        loss.Backward(retainGraph: true);
+        var once = a.Grad!.ToArray();
+        using (Grad.NoGrad()) _ = Random(11, 5, 7).Exp().Exp();   // unrecorded ops in between use buffers of the same length
+        loss.Backward();
+        AssertClose(a.Grad!.ToArray(), once.Select(v => 2 * v).ToArray(), 1e-12, "second backward of a retained graph");
+        Assert.That(Tape<double>.Current.Count, Is.Zero, "the last backward freed the graph");
+    }
+
     [TestCase(0.1)]
     [TestCase(1.0)]
     public void LabelSmoothingEqualsExplicitTargetDistribution(double eps)

@@ -70,15 +70,16 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
         int n = logits.Shape[0], classes = logits.Shape[1];
         bool record = Tape<T>.ShouldRecord(logits);
-        // The softmax rows are what backward needs; without a tape they only live in a scratch row.
-        var probs = record ? Tensor<T>.Uninitialized(logits.Shape) : null;
+        // The softmax rows are what backward needs (a pooled buffer the tape owns); without a tape they only live in a scratch row.
+        int probsOffset = 0;
+        var probs = record ? TensorPool<T>.Rent(n * classes, out probsOffset) : null;
         using var row = record ? default : Scratch<T>.Rent(classes);
         var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
         var x = logits.AsReadOnlySpan();
         T eps = T.CreateChecked(labelSmoothing), c = T.CreateChecked(classes), total = T.Zero;
         for (int i = 0; i < n; i++)
         {
-            var p = record ? probs!.AsSpan().Slice(i * classes, classes) : row.Span;
+            var p = record ? probs.AsSpan(probsOffset + i * classes, classes) : row.Span;
             var xi = x.Slice(i * classes, classes);
             // p = x − max (shifted scores), then exp and normalize in place; log p = shifted − log Σ exp(shifted).
             TensorPrimitives.Subtract(xi, TensorPrimitives.Max(xi), p);
@@ -98,7 +99,7 @@ public static partial class Ops
         if (record)
         {
             ref var e = ref Tape<T>.Record("CrossEntropy", y, CrossEntropyBackward, logits);
-            e.Saved = probs;
+            e.SavedBuffer = probs; e.SavedOffset = probsOffset;
             e.I0 = (int)reduction;
             e.X0 = eps;
             e.Extra = targets;
@@ -114,7 +115,7 @@ public static partial class Ops
         var targets = (int[])e.Extra!;
         int n = e.A!.Shape[0], classes = e.A.Shape[1];
         var reduction = (Reduction)e.I0;
-        var probs = e.Saved!.AsReadOnlySpan();
+        var probs = new ReadOnlySpan<T>(e.SavedBuffer, e.SavedOffset, n * classes);
         T eps = e.X0, uniform = e.X0 / T.CreateChecked(classes);
         if (reduction != Reduction.None)
         {

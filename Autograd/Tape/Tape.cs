@@ -175,6 +175,8 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Clear()
     {
         ReleaseIntermediateGrads(_count - 1);
+        for (int i = 0; i < _count; i++)
+            if (_entries[i].SavedBuffer is { } saved) TensorPool<T>.Return(saved);
         Array.Clear(_entries, 0, _count);
         _count = 0;
         _generation++;

@@ -19,6 +19,12 @@ internal struct TapeEntry<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Tensor<T>? A, B, C;
     /// <summary>Extra tensors saved for backward (often the output itself).</summary>
     public Tensor<T>? Saved;
+    /// <summary>
+    /// A pooled buffer only backward reads (e.g. CrossEntropy's softmax rows): no Tensor handle, no scope entry.
+    /// The tape returns it to the pool when it clears the entry.
+    /// </summary>
+    public T[]? SavedBuffer;
+    public int SavedOffset;
     /// <summary>Small op parameters (axis, keepDim, reduction, …).</summary>
     public int I0, I1, I2;
     /// <summary>Scalar op parameters (slope, exponent, clamp bounds, …).</summary>
