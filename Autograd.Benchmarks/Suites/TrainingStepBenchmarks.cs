@@ -7,9 +7,9 @@ namespace Autograd.Benchmarks.Suites;
 /// The hand-derived step is the baseline, so the Ratio column is the tape's overhead.
 /// </summary>
 /// <remarks>
-/// Three processes per case: on a shared VM one process can land its buffers or its JIT-compiled code badly and stay
-/// 5–20 % slower than the next for its whole life (seen: mlp1 at batch 64, 18.1 µs in one process, 15.9 µs over three).
-/// A single launch then reports that process, not the code; BenchmarkDotNet pools the iterations of all three.
+/// Three processes per case: on this shared VM a process that runs during a busy spell of the host stays 15–50 % slower
+/// for as long as the spell lasts (seen: mlp1 at batch 64, 18.1 µs in one launch, 15.9 µs over three). A single launch
+/// then reports the neighbours; BenchmarkDotNet pools the iterations of all three. For the ratio itself see --paired.
 /// </remarks>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 3, warmupCount: 5, iterationCount: 15)]
