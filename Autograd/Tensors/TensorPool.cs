@@ -21,7 +21,7 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     {
         if (FreeListsOfThread(create: false)?.Find(length + AlignedStorage.Padding<T>(), create: false) is { } stack && stack.TryPop(out var array))
         {
-            offset = AlignedStorage.OffsetOf(array);   // pinned: the offset found at allocation still holds
+            offset = AlignedStorage.OffsetOf(array);   // the array is pinned: this is the offset it got at allocation
             return array;
         }
         return AlignedStorage.AllocateUninitialized<T>(length, out offset);

@@ -24,11 +24,38 @@ public sealed class TensorScope : IDisposable
 
     // float and double tensors in arrays of their exact (sealed) type: storing and disposing them needs no
     // covariance check and no interface call, which a List<IDisposable> costs on every op of a step.
-    private Tensor<float>[] _floats = new Tensor<float>[16];
-    private int _floatCount;
-    private Tensor<double>[] _doubles = new Tensor<double>[16];
-    private int _doubleCount;
+    private readonly Bucket<float> _floats = new();
+    private readonly Bucket<double> _doubles = new();
     private readonly List<IDisposable> _others = new();
+
+    // Instantiated over a value type, so its code is specialized and Tensor<T>[] is an exact array type (a bucket
+    // generic over the tensor class would run shared code with the covariant-store check again).
+    private sealed class Bucket<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private Tensor<T>[] _items = new Tensor<T>[16];
+        private int _count;
+
+        public void Add(Tensor<T> tensor)
+        {
+            if (_count == _items.Length) Array.Resize(ref _items, _count * 2);
+            _items[_count++] = tensor;
+        }
+
+        public void Remove(Tensor<T> tensor)
+        {
+            int i = Array.IndexOf(_items, tensor, 0, _count);
+            if (i < 0) return;
+            Array.Copy(_items, i + 1, _items, i, _count - i - 1);
+            _items[--_count] = null!;
+        }
+
+        public void DisposeAll()
+        {
+            for (int i = 0; i < _count; i++) _items[i].Dispose();
+            Array.Clear(_items, 0, _count);
+            _count = 0;
+        }
+    }
 
     private TensorScope(TensorScope? outer)
     {
@@ -56,21 +83,9 @@ public sealed class TensorScope : IDisposable
     {
         var scope = _current;
         if (scope is null) return;
-        if (typeof(T) == typeof(float)) scope.AddFloat(Unsafe.As<Tensor<float>>(tensor));
-        else if (typeof(T) == typeof(double)) scope.AddDouble(Unsafe.As<Tensor<double>>(tensor));
+        if (typeof(T) == typeof(float)) scope._floats.Add(Unsafe.As<Tensor<float>>(tensor));
+        else if (typeof(T) == typeof(double)) scope._doubles.Add(Unsafe.As<Tensor<double>>(tensor));
         else scope._others.Add(tensor);
-    }
-
-    private void AddFloat(Tensor<float> tensor)
-    {
-        if (_floatCount == _floats.Length) Array.Resize(ref _floats, _floatCount * 2);
-        _floats[_floatCount++] = tensor;
-    }
-
-    private void AddDouble(Tensor<double> tensor)
-    {
-        if (_doubleCount == _doubles.Length) Array.Resize(ref _doubles, _doubleCount * 2);
-        _doubles[_doubleCount++] = tensor;
     }
 
     /// <summary>Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.</summary>
@@ -83,17 +98,9 @@ public sealed class TensorScope : IDisposable
 
     private void Forget<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float)) Remove(_floats, ref _floatCount, Unsafe.As<Tensor<float>>(tensor));
-        else if (typeof(T) == typeof(double)) Remove(_doubles, ref _doubleCount, Unsafe.As<Tensor<double>>(tensor));
+        if (typeof(T) == typeof(float)) _floats.Remove(Unsafe.As<Tensor<float>>(tensor));
+        else if (typeof(T) == typeof(double)) _doubles.Remove(Unsafe.As<Tensor<double>>(tensor));
         else _others.Remove(tensor);
-    }
-
-    private static void Remove<TTensor>(TTensor[] tensors, ref int count, TTensor tensor) where TTensor : class
-    {
-        int i = Array.IndexOf(tensors, tensor, 0, count);
-        if (i < 0) return;
-        Array.Copy(tensors, i + 1, tensors, i, count - i - 1);
-        tensors[--count] = null!;
     }
 
     /// <summary>Disposes every tensor created in the scope and not kept, returning pooled storage.</summary>
@@ -102,12 +109,8 @@ public sealed class TensorScope : IDisposable
         if (!_open) return;
         if (_current != this)
             throw new InvalidOperationException($"TensorScope: scopes must end in the reverse order they began (ending depth {_depth} while {(_current is null ? "this thread has none" : $"depth {_current._depth}")} is open).");
-        for (int i = 0; i < _floatCount; i++) _floats[i].Dispose();
-        Array.Clear(_floats, 0, _floatCount);
-        _floatCount = 0;
-        for (int i = 0; i < _doubleCount; i++) _doubles[i].Dispose();
-        Array.Clear(_doubles, 0, _doubleCount);
-        _doubleCount = 0;
+        _floats.DisposeAll();
+        _doubles.DisposeAll();
         foreach (var t in _others) t.Dispose();
         _others.Clear();
         _open = false;
