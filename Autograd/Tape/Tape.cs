@@ -15,6 +15,12 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     [ThreadStatic] private static Tape<T>? _current;   // element types other than float and double only
 
     private TapeEntry<T>[] _entries = new TapeEntry<T>[64];
+
+    /// <summary>
+    /// The thread's free lists of <typeparamref name="T"/> arrays (<see cref="TensorPool{T}"/>). Kept here so that
+    /// backward, which reaches the tape through the tensors, rents and returns gradient buffers without a thread-static read.
+    /// </summary>
+    internal readonly TensorPool<T>.FreeLists Pool = new();
     private int _count;
     private int _generation;
 
@@ -42,8 +48,8 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         var tape = Current;
         if (tape._count == tape._entries.Length) Array.Resize(ref tape._entries, tape._count * 2);
         int index = tape._count++;
+        // Entries past the count are default already: Clear wipes the ones it used, and Resize adds fresh ones.
         ref var e = ref tape._entries[index];
-        e = default;
         e.Op = op; e.Backward = backward; e.Output = output; e.A = a; e.B = b; e.C = c;
         output.MarkRecorded(tape, index, tape._generation);
         if (Grad.DetectAnomaly)
@@ -95,7 +101,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
                     throw new GraphFreedException(
                         $"Backward: a {x.Shape} tensor in this graph was produced by an op whose graph was already freed by an earlier Backward(). " +
                         "Pass retainGraph: true to the first Backward to go through a graph twice.");
-                x.NodeGrad = node = TensorPool<T>.Rent(x.Length, out x.NodeGradOffset);
+                x.NodeGrad = node = x.Tape.Pool.Rent(x.Length, out x.NodeGradOffset);
             }
             grad = new Span<T>(node, x.NodeGradOffset, x.Length);
             return true;
@@ -149,7 +155,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (Grad.DetectAnomaly) CheckInputGrads(ref e);
                 // An intermediate's gradient is consumed once its op ran; give the buffer back right away.
                 output.NodeGrad = null;
-                TensorPool<T>.Return(gy);
+                Pool.Return(gy);
             }
         }
         finally
@@ -167,16 +173,19 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
             var output = _entries[i].Output;
             if (output?.NodeGrad is not { } g) continue;
             output.NodeGrad = null;
-            TensorPool<T>.Return(g);
+            Pool.Return(g);
         }
     }
 
     /// <summary>Forgets every recorded op: tensors they produced can no longer be back-propagated through.</summary>
     public void Clear()
     {
-        ReleaseIntermediateGrads(_count - 1);
         for (int i = 0; i < _count; i++)
-            if (_entries[i].SavedBuffer is { } saved) TensorPool<T>.Return(saved);
+        {
+            ref var e = ref _entries[i];
+            if (e.Output.NodeGrad is { } g) { e.Output.NodeGrad = null; Pool.Return(g); }
+            if (e.SavedBuffer is { } saved) Pool.Return(saved);
+        }
         Array.Clear(_entries, 0, _count);
         _count = 0;
         _generation++;

@@ -37,6 +37,15 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         if (pooled || (_base is not null && _base._pooled)) TensorScope.Register(this);
     }
 
+    // An op result over freshly rented pool storage: nothing to check, and the caller registers it with its scope.
+    private Tensor(Shape shape, T[] data, int offset)
+    {
+        Shape = shape;
+        _data = data;
+        _offset = offset;
+        _pooled = true;
+    }
+
     /// <summary>Wraps <paramref name="data"/> (no copy) with the given shape; its length must equal the shape's.</summary>
     public Tensor(T[] data, Shape shape) : this(CheckLength(data, shape), data, 0, null, pooled: false) { }
 
@@ -213,6 +222,15 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         if (_pooled && _base is null) TensorPool<T>.Return(data);
     }
 
+    // Dispose with the pool already at hand: a scope ends with one look-up of the thread's pool, not one per tensor.
+    internal void DisposeInto(TensorPool<T>.FreeLists pool)
+    {
+        var data = _data;
+        if (data is null) return;
+        _data = null;
+        if (_pooled && _base is null) pool.Return(data);
+    }
+
     internal Tensor<T>? Base => _base;
 
     /// <summary>Wraps a new tensor with fresh storage for an op result: pooled inside a <see cref="TensorScope"/>.</summary>
@@ -220,9 +238,12 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     internal static Tensor<T> Uninitialized(Shape shape)
     {
         // Outside a scope the result is an ordinary GC array: pinned arrays are only reclaimed by full collections.
-        if (!TensorScope.IsActive) return new Tensor<T>(shape, GC.AllocateUninitializedArray<T>(shape.Length), 0, null, pooled: false);
+        var scope = TensorScope.Current;
+        if (scope is null) return new Tensor<T>(shape, GC.AllocateUninitializedArray<T>(shape.Length), 0, null, pooled: false);
         var data = TensorPool<T>.Rent(shape.Length, out int offset);
-        return new Tensor<T>(shape, data, offset, null, pooled: true);
+        var tensor = new Tensor<T>(shape, data, offset);
+        scope.Add(tensor);
+        return tensor;
     }
 
     /// <summary>A view of the same storage with another shape of equal length (no copy).</summary>

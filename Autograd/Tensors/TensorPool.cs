@@ -11,39 +11,19 @@ namespace Autograd;
 /// </summary>
 internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    [ThreadStatic] private static FreeLists? _free;   // element types other than float and double only (see ThreadState)
-
     /// <summary>Largest number of idle arrays kept per length, so a one-off burst does not pin memory forever.</summary>
     private const int MaxIdlePerLength = 64;
 
     /// <summary>An array with room for <paramref name="length"/> elements from <paramref name="offset"/> on (contents undefined).</summary>
-    public static T[] Rent(int length, out int offset)
-    {
-        if (FreeListsOfThread(create: false)?.Find(length + AlignedStorage.Padding<T>(), create: false) is { } stack && stack.TryPop(out var array))
-        {
-            offset = AlignedStorage.OffsetOf(array);   // the array is pinned: this is the offset it got at allocation
-            return array;
-        }
-        return AlignedStorage.AllocateUninitialized<T>(length, out offset);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T[] Rent(int length, out int offset) => Tape<T>.Current.Pool.Rent(length, out offset);
 
     /// <summary>Takes back an array that <see cref="Rent"/> handed out.</summary>
-    public static void Return(T[] array)
-    {
-        var stack = FreeListsOfThread(create: true)!.Find(array.Length, create: true)!;
-        stack.TryPush(array);
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Return(T[] array) => Tape<T>.Current.Pool.Return(array);
 
     /// <summary>Drops every idle array of this thread (lets the GC reclaim them).</summary>
-    public static void Trim()
-    {
-        ThreadState.DropPools();
-        _free = null;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static FreeLists? FreeListsOfThread(bool create) =>
-        ThreadState.PoolOf<T>(create) ?? (create ? _free ??= new FreeLists() : _free);
+    public static void Trim() => Tape<T>.Current.Pool.Clear();
 
     /// <summary>
     /// The idle arrays of one length. Slots are structs: storing an array into an element of a T[][] (or of a
@@ -82,6 +62,28 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
         private readonly int[] _lengths = new int[1 << SlotBits];
         private readonly FreeStack?[] _stacks = new FreeStack?[1 << SlotBits];
         private readonly Dictionary<int, FreeStack> _collisions = new();
+
+        /// <summary>An idle array with room for <paramref name="length"/> elements from <paramref name="offset"/> on, or a new one.</summary>
+        public T[] Rent(int length, out int offset)
+        {
+            if (Find(length + AlignedStorage.Padding<T>(), create: false) is { } stack && stack.TryPop(out var array))
+            {
+                offset = AlignedStorage.OffsetOf(array);   // the array is pinned: this is the offset it got at allocation
+                return array;
+            }
+            return AlignedStorage.AllocateUninitialized<T>(length, out offset);
+        }
+
+        /// <summary>Keeps <paramref name="array"/> for the next <see cref="Rent"/> of its length.</summary>
+        public void Return(T[] array) => Find(array.Length, create: true)!.TryPush(array);
+
+        /// <summary>Forgets every idle array (the object stays: tapes hold on to their thread's free lists).</summary>
+        public void Clear()
+        {
+            Array.Clear(_lengths);
+            Array.Clear(_stacks);
+            _collisions.Clear();
+        }
 
         public FreeStack? Find(int length, bool create)
         {

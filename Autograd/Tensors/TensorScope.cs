@@ -51,7 +51,9 @@ public sealed class TensorScope : IDisposable
 
         public void DisposeAll()
         {
-            for (int i = 0; i < _count; i++) _items[i].Dispose();
+            if (_count == 0) return;
+            var pool = Tape<T>.Current.Pool;
+            for (int i = 0; i < _count; i++) _items[i].DisposeInto(pool);
             Array.Clear(_items, 0, _count);
             _count = 0;
         }
@@ -72,20 +74,23 @@ public sealed class TensorScope : IDisposable
         return _current = scope;
     }
 
-    internal static bool IsActive
+    /// <summary>The innermost open scope of this thread, or null.</summary>
+    internal static TensorScope? Current
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _current is not null;
+        get => _current;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Register<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Register<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T> => _current?.Add(tensor);
+
+    /// <summary>Makes this scope dispose <paramref name="tensor"/> when it ends.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Add<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var scope = _current;
-        if (scope is null) return;
-        if (typeof(T) == typeof(float)) scope._floats.Add(Unsafe.As<Tensor<float>>(tensor));
-        else if (typeof(T) == typeof(double)) scope._doubles.Add(Unsafe.As<Tensor<double>>(tensor));
-        else scope._others.Add(tensor);
+        if (typeof(T) == typeof(float)) _floats.Add(Unsafe.As<Tensor<float>>(tensor));
+        else if (typeof(T) == typeof(double)) _doubles.Add(Unsafe.As<Tensor<double>>(tensor));
+        else _others.Add(tensor);
     }
 
     /// <summary>Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.</summary>
