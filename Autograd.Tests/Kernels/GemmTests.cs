@@ -334,4 +334,17 @@ public class GemmTests
         for (int i = 0; i < values.Length; i++) values[i] = T.CreateChecked(rng.NextDouble() * 2 - 1);
         return values;
     }
+
+    // Kernel roots keep their own JIT inlining budget: inlined into a hot caller by dynamic PGO, the budget ran out before
+    // the AggressiveInlining Fma helper and every multiply-add became a call (a 1×10×784 product took 5× as long).
+    [TestCase(typeof(Gemv), nameof(Gemv.Outer))]
+    [TestCase(typeof(Gemv), nameof(Gemv.RowCombination))]
+    [TestCase(typeof(DotTiles), nameof(DotTiles.Run))]
+    [TestCase(typeof(BroadcastTiles), nameof(BroadcastTiles.Run))]
+    public void KernelRootsAreNeverInlined(Type kernel, string method)
+    {
+        var m = kernel.GetMethod(method, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)!;
+        Assert.That(m.MethodImplementationFlags & System.Reflection.MethodImplAttributes.NoInlining,
+            Is.EqualTo(System.Reflection.MethodImplAttributes.NoInlining), $"{kernel.Name}.{method}");
+    }
 }

@@ -50,7 +50,10 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         int index = tape._count++;
         // Entries past the count are default already: Clear wipes the ones it used, and Resize adds fresh ones.
         ref var e = ref tape._entries[index];
-        e.Op = op; e.Backward = backward; e.Output = output; e.A = a; e.B = b; e.C = c;
+        e.Op = op; e.Backward = backward; e.Output = output; e.A = a;
+        // Only non-null inputs are stored: each reference store is a write-barrier call, and the slots are null already.
+        if (b is not null) e.B = b;
+        if (c is not null) e.C = c;
         output.MarkRecorded(tape, index, tape._generation);
         if (Grad.DetectAnomaly)
         {

@@ -15,6 +15,9 @@ namespace Autograd.Kernels;
 internal static unsafe class DotTiles
 {
     /// <summary>C[i·ldc + j·cs] (+)= Σₚ A[i·lda + p]·B[j·ldb + p] for i &lt; m, j &lt; n.</summary>
+    // A kernel root: never inlined, so its AggressiveInlining helpers (Fma, loads) always fit its own JIT budget. Inlined
+    // into a hot caller (dynamic PGO does that), the budget ran out and Fma stayed a call: 5x slower (see docs/BENCHMARKS.md).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, nint cs, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
