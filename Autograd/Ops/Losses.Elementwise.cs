@@ -14,13 +14,18 @@ public static partial class Ops
     {
         CheckPair("MseLoss", pred, target, reduction);
         var y = LossOutput<T>(pred.Shape, reduction);
-        // Difference and square in separate buffers: TensorPrimitives runs several times slower in place.
-        using var buffer = Scratch<T>.Rent(pred.Length * (reduction == Reduction.None ? 1 : 2));
-        var diff = buffer.Span[..pred.Length];
-        var losses = reduction == Reduction.None ? y.AsSpan() : buffer.Span[pred.Length..];
+        using var buffer = Scratch<T>.Rent(pred.Length);
+        var diff = buffer.Span;
         TensorPrimitives.Subtract(pred.AsReadOnlySpan(), target.AsReadOnlySpan(), diff);
-        TensorPrimitives.Multiply(diff, diff, losses);
-        return FinishLoss("MseLoss", y, losses, reduction, MseLossBackward, pred, target);
+        if (reduction != Reduction.None)
+        {
+            // Reduced: Σd² in one pass (no per-element loss buffer).
+            T sum = TensorPrimitives.SumOfSquares<T>(diff);
+            return FinishReducedLoss("MseLoss", y, sum, diff.Length, reduction, MseLossBackward, pred, target);
+        }
+        // Difference and square in separate buffers: TensorPrimitives runs several times slower in place.
+        TensorPrimitives.Multiply(diff, diff, y.AsSpan());
+        return FinishLoss("MseLoss", y, y.AsReadOnlySpan(), reduction, MseLossBackward, pred, target);
     }
 
     // d/dpred = 2(pred − target) = −d/dtarget
@@ -28,8 +33,7 @@ public static partial class Ops
     {
         using var d = Scratch<T>.Rent(e.A!.Length);
         TensorPrimitives.Subtract(e.A.AsReadOnlySpan(), e.B!.AsReadOnlySpan(), d.Span);
-        InPlace.Scale(d.Span, T.CreateChecked(2));
-        AddLossGradients(ref e, gy, d.Span);
+        AddLossGradients(ref e, gy, d.Span, factor: T.CreateChecked(2));
     }
 
     /// <summary>
@@ -153,26 +157,49 @@ public static partial class Ops
     private static Tensor<T> FinishLoss<T>(string op, Tensor<T> y, ReadOnlySpan<T> losses, Reduction reduction, BackwardFn<T> backward,
         Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (reduction == Reduction.Sum) y.AsSpan()[0] = TensorPrimitives.Sum(losses);
-        else if (reduction == Reduction.Mean) y.AsSpan()[0] = TensorPrimitives.Sum(losses) / T.CreateChecked(losses.Length);
+        return reduction == Reduction.None
+            ? Recorded(op, y, reduction, backward, input, target)
+            : FinishReducedLoss(op, y, TensorPrimitives.Sum(losses), losses.Length, reduction, backward, input, target);
+    }
+
+    // Writes a reduced loss (the sum of <paramref name="count"/> per-element losses) and records the op.
+    private static Tensor<T> FinishReducedLoss<T>(string op, Tensor<T> y, T sum, int count, Reduction reduction, BackwardFn<T> backward,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        y.AsSpan()[0] = reduction == Reduction.Mean ? sum / T.CreateChecked(count) : sum;
+        return Recorded(op, y, reduction, backward, input, target);
+    }
+
+    private static Tensor<T> Recorded<T>(string op, Tensor<T> y, Reduction reduction, BackwardFn<T> backward,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         if (Tape<T>.ShouldRecord(input, target)) Tape<T>.Record(op, y, backward, input, target).I0 = (int)reduction;
         else Tape<T>.CheckForward(op, y);
         return y;
     }
 
     // input grad += ∂loss/∂element ⊙ d, target grad −= the same (for losses where d/dtarget = −d/dinput).
-    private static void AddLossGradients<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    // A constant factor of the derivative (MSE's 2) is folded into the scale of a reduced loss instead of taking a pass over d.
+    private static void AddLossGradients<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy, Span<T> d, T factor) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        AddLossGradient(e.A!, ref e, gy, d);
+        if ((Reduction)e.I0 == Reduction.None && factor != T.One) { InPlace.Scale(d, factor); factor = T.One; }
+        AddLossGradient(e.A!, ref e, gy, d, factor);
         if (e.B!.RequiresGrad)
         {
             TensorPrimitives.Negate(d, d);
-            AddLossGradient(e.B, ref e, gy, d);
+            AddLossGradient(e.B, ref e, gy, d, factor);
         }
     }
 
-    // x.grad (+)= ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean).
-    private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AddLossGradients<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddLossGradients(ref e, gy, d, T.One);
+
+    // x.grad (+)= ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean);
+    // for a reduced loss the scale is multiplied by factor.
+    private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d) where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddLossGradient(x, ref e, gy, d, T.One);
+
+    private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d, T factor) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Tape<T>.TryGrad(x, out var g, out bool fresh)) return;
         var reduction = (Reduction)e.I0;
@@ -181,7 +208,7 @@ public static partial class Ops
             if (fresh) TensorPrimitives.Multiply(d, gy, g);
             else InPlace.AddProduct(g, d, gy);
         }
-        else if (fresh) TensorPrimitives.Multiply(d, SampleScale(gy, reduction, 0, d.Length), g);
-        else InPlace.AddScaled(g, d, SampleScale(gy, reduction, 0, d.Length));
+        else if (fresh) TensorPrimitives.Multiply(d, factor * SampleScale(gy, reduction, 0, d.Length), g);
+        else InPlace.AddScaled(g, d, factor * SampleScale(gy, reduction, 0, d.Length));
     }
 }

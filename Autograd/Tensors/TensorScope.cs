@@ -53,8 +53,9 @@ public sealed class TensorScope : IDisposable
         {
             if (_count == 0) return;
             var pool = Tape<T>.Current.Pool;
-            for (int i = 0; i < _count; i++) _items[i].DisposeInto(pool);
-            Array.Clear(_items, 0, _count);
+            var items = _items;
+            // Cleared in the same pass (a null store needs no write barrier; Array.Clear is a call for a handful of slots).
+            for (int i = 0; i < _count && i < items.Length; i++) { items[i].DisposeInto(pool); items[i] = null!; }
             _count = 0;
         }
     }
@@ -116,8 +117,11 @@ public sealed class TensorScope : IDisposable
             throw new InvalidOperationException($"TensorScope: scopes must end in the reverse order they began (ending depth {_depth} while {(_current is null ? "this thread has none" : $"depth {_current._depth}")} is open).");
         _floats.DisposeAll();
         _doubles.DisposeAll();
-        foreach (var t in _others) t.Dispose();
-        _others.Clear();
+        if (_others.Count > 0)
+        {
+            foreach (var t in _others) t.Dispose();
+            _others.Clear();
+        }
         _open = false;
         _current = _outer;
     }
