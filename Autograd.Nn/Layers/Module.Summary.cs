@@ -7,7 +7,12 @@ namespace Autograd.Nn;
 public abstract partial class Module<T>
 {
     // Non-null only while Summary runs its forward pass on this thread: Call records each module's output shape here.
-    [ThreadStatic] private static Dictionary<Module<T>, Shape>? _summaryShapes;
+    // Kept in a non-generic class: a thread static of a generic class is read through a runtime helper on every Call.
+    private static Dictionary<Module<T>, Shape>? _summaryShapes
+    {
+        get => SummaryObserver.Shapes as Dictionary<Module<T>, Shape>;
+        set => SummaryObserver.Shapes = value;
+    }
 
     /// <summary>
     /// A table of the module tree (like torchinfo / Keras summary): each module's name and type, its output shape
@@ -85,4 +90,10 @@ public abstract partial class Module<T>
         sb.Append(new string('=', width));
         return sb.ToString();
     }
+}
+
+/// <summary>The output-shape table of the <see cref="Module{T}.Summary"/> running on this thread (any element type), or null.</summary>
+internal static class SummaryObserver
+{
+    [ThreadStatic] internal static object? Shapes;
 }

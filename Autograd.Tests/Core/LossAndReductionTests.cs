@@ -263,6 +263,35 @@ public class LossAndReductionTests
         Assert.That(Tape<double>.Current.Count, Is.Zero, "the last backward freed the graph");
     }
 
+    // On logits produced by an op, CrossEntropy's backward hands its saved rows over as the logits' gradient when it
+    // writes that gradient first; a second consumer of the logits (replayed before or after it) must still add its share.
+    [TestCase(0.0, Reduction.Mean)]
+    [TestCase(0.2, Reduction.Sum)]
+    public void CrossEntropyOnOpResultsSharesTheirGradientCorrectly(double eps, Reduction reduction)
+    {
+        var w = Random(12, 7, 4); var x = Random(13, 5, 4);
+        GradCheck.Assert(t =>
+        {
+            var logits = t[1].Linear(t[0]);
+            // Replayed in reverse: the first CrossEntropy runs after the Square term and adds; the last one runs first and adopts.
+            var first = logits.Relu().CrossEntropy(Labels, reduction, eps);
+            var penalty = logits.Square().Sum().Mul(0.01);
+            return first.Add(penalty).Add(logits.CrossEntropy(Labels, reduction, eps));
+        }, [w, x]);
+        GradCheck.Assert(t => t[1].Linear(t[0]).CrossEntropy(Labels, reduction, eps), [w, x]);
+    }
+
+    [Test]
+    public void CrossEntropyOnOpResultsSurvivesARetainedGraph()
+    {
+        var w = Random(14, 7, 4); var x = Random(15, 5, 4);
+        var loss = x.Linear(w).CrossEntropy(Labels);
+        loss.Backward(retainGraph: true);
+        var once = w.Grad!.ToArray();
+        loss.Backward();
+        AssertClose(w.Grad!.ToArray(), once.Select(v => 2 * v).ToArray(), 1e-12, "second backward of a retained graph");
+    }
+
     [TestCase(0.1)]
     [TestCase(1.0)]
     public void LabelSmoothingEqualsExplicitTargetDistribution(double eps)

@@ -111,29 +111,42 @@ public static partial class Ops
     // gx[i] (+)= scale_i · (softmax_i − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C.
     private static void CrossEntropyBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
         var targets = (int[])e.Extra!;
         int n = e.A!.Shape[0], classes = e.A.Shape[1];
         var reduction = (Reduction)e.I0;
-        var probs = new ReadOnlySpan<T>(e.SavedBuffer, e.SavedOffset, n * classes);
         T eps = e.X0, uniform = e.X0 / T.CreateChecked(classes);
+        Span<T> gx;
         if (reduction != Reduction.None)
         {
             // One scale for every sample: the whole block in one vector pass (rows of 10 classes are too short for one each).
             T s = SampleScale(gy, reduction, 0, n);
-            if (fresh) TensorPrimitives.Multiply(probs, s, gx);
-            else InPlace.AddScaled(gx, probs, s);
+            if (e.SavedBuffer is { } saved && Tape<T>.TryAdoptGrad(e.A, saved, e.SavedOffset))
+            {
+                // The logits' first gradient: the saved softmax rows become it in place, and the buffer is handed over.
+                e.SavedBuffer = null;
+                gx = new Span<T>(saved, e.SavedOffset, n * classes);
+                if (s != T.One) InPlace.Scale(gx, s);
+            }
+            else
+            {
+                if (!Tape<T>.TryGrad(e.A, out gx, out bool fresh)) return;
+                var probs = new ReadOnlySpan<T>(e.SavedBuffer, e.SavedOffset, n * classes);
+                if (fresh) TensorPrimitives.Multiply(probs, s, gx);
+                else InPlace.AddScaled(gx, probs, s);
+            }
             if (eps != T.Zero) InPlace.AddScalar(gx, -(s * uniform));
             T hit = s * (T.One - eps);
             for (int i = 0; i < n; i++) gx[i * classes + targets[i]] -= hit;
             return;
         }
+        if (!Tape<T>.TryGrad(e.A, out gx, out bool rowsFresh)) return;
+        var rows = new ReadOnlySpan<T>(e.SavedBuffer, e.SavedOffset, n * classes);
         for (int i = 0; i < n; i++)
         {
             T s = gy[i];
             var g = gx.Slice(i * classes, classes);
-            if (fresh) TensorPrimitives.Multiply(probs.Slice(i * classes, classes), s, g);
-            else InPlace.AddScaled(g, probs.Slice(i * classes, classes), s);
+            if (rowsFresh) TensorPrimitives.Multiply(rows.Slice(i * classes, classes), s, g);
+            else InPlace.AddScaled(g, rows.Slice(i * classes, classes), s);
             if (eps != T.Zero) InPlace.AddScalar(g, -(s * uniform));
             g[targets[i]] -= s * (T.One - eps);
         }

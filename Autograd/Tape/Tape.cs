@@ -23,6 +23,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal readonly TensorPool<T>.FreeLists Pool = new();
     private int _count;
     private int _generation;
+    private bool _retaining;   // true while a backward that keeps the graph (retainGraph) replays it
 
     /// <summary>The tape of the calling thread.</summary>
     public static Tape<T> Current
@@ -122,6 +123,22 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         return true;
     }
 
+    /// <summary>
+    /// Makes <paramref name="buffer"/> (a pooled array the caller owns, e.g. a saved buffer its backward just turned
+    /// into the input gradient) the gradient of <paramref name="x"/>, if x is an op result whose gradient nothing has
+    /// written yet in this backward; the tape then owns the buffer. Saves renting a buffer and a copying pass. Refused
+    /// (false) while replaying a retained graph, whose next backward still needs the caller's saved buffer.
+    /// </summary>
+    public static bool TryAdoptGrad(Tensor<T>? x, T[] buffer, int offset)
+    {
+        if (x is null || !x.RequiresGrad || x.IsLeaf || x.NodeGrad is not null) return false;
+        var tape = x.Tape!;
+        if (tape._retaining || x.Generation != tape._generation) return false;
+        x.NodeGrad = buffer;
+        x.NodeGradOffset = offset;
+        return true;
+    }
+
     internal static void RunBackward(Tensor<T> root, Tensor<T>? gradOutput, bool retainGraph)
     {
         if (!root.RequiresGrad)
@@ -146,6 +163,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private void Replay(int last, bool retainGraph)
     {
+        _retaining = retainGraph;
         try
         {
             for (int i = last; i >= 0; i--)
@@ -163,6 +181,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         finally
         {
+            _retaining = false;
             if (!retainGraph) Clear();
             else ReleaseIntermediateGrads(last);
         }
@@ -188,8 +207,8 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
             ref var e = ref _entries[i];
             if (e.Output.NodeGrad is { } g) { e.Output.NodeGrad = null; Pool.Return(g); }
             if (e.SavedBuffer is { } saved) Pool.Return(saved);
+            e = default;   // Record relies on entries past the count being default
         }
-        Array.Clear(_entries, 0, _count);
         _count = 0;
         _generation++;
     }
