@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Autograd.Kernels;
 
 namespace Autograd;
@@ -13,14 +15,11 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(weight);
         // Shapes read once: each Shape property read copies the struct (inline dimensions), and this runs every step.
         var xs = x.Shape; var ws = weight.Shape;
-        if (ws.Rank != 2)
-            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {ws}.");
-        if (xs.Rank < 1 || xs[-1] != ws[1])
-            throw new ArgumentException($"Linear: input {xs} does not end in the weight's in-features {ws[1]} (weight {ws}).");
-        if (bias is not null && (bias.Rank != 1 || bias.Length != ws[0]))
-            throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias.Shape}.");
+        if (ws.Rank != 2 || xs.Rank < 1 || xs.Dimensions[xs.Rank - 1] != ws.Dimensions[1] ||
+            (bias is not null && (bias.Rank != 1 || bias.Length != ws.Dimensions[0])))
+            ThrowLinearShapes(xs, ws, bias?.Shape);
 
-        int inF = ws[1], outF = ws[0], rows = xs.Product(0, xs.Rank - 1);
+        int inF = ws.Dimensions[1], outF = ws.Dimensions[0], rows = xs.Product(0, xs.Rank - 1);
         var y = Tensor<T>.Uninitialized(xs.Rank == 2 ? Shape.Matrix(rows, outF) : xs.With(xs.Rank - 1, outF));
         var ys = y.AsSpan();
         if (bias is not null)
@@ -32,6 +31,17 @@ public static partial class Ops
         if (Tape<T>.ShouldRecord(x, weight, bias)) Tape<T>.Record("Linear", y, LinearBackward, x, weight, bias);
         else Tape<T>.CheckForward("Linear", y);
         return y;
+    }
+
+    // Out of line: the messages' string building, inlined, gave Linear a 680-byte frame zeroed on every call.
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLinearShapes(Shape xs, Shape ws, Shape? bias)
+    {
+        if (ws.Rank != 2)
+            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {ws}.");
+        if (xs.Rank < 1 || xs[-1] != ws[1])
+            throw new ArgumentException($"Linear: input {xs} does not end in the weight's in-features {ws[1]} (weight {ws}).");
+        throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias}.");
     }
 
     private static void LinearBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>

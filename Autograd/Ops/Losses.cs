@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Autograd.Kernels;
 
 namespace Autograd;
@@ -66,20 +68,19 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckClassification("CrossEntropy", logits, targets, reduction);
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
-            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
-        int n = logits.Shape[0], classes = logits.Shape[1];
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) ThrowLabelSmoothing(labelSmoothing);
+        var dims = logits.Shape.Dimensions;
+        int n = dims[0], classes = dims[1];
         bool record = Tape<T>.ShouldRecord(logits);
-        // The softmax rows are what backward needs (a pooled buffer the tape owns); without a tape they only live in a scratch row.
-        int probsOffset = 0;
-        var probs = record ? TensorPool<T>.Rent(n * classes, out probsOffset) : null;
-        using var row = record ? default : Scratch<T>.Rent(classes);
+        // The softmax rows are what backward needs (a pooled buffer the tape owns); without a tape the buffer goes back at
+        // the end (no using block: an exception in between only costs the pool one array).
+        var probs = TensorPool<T>.Rent(n * classes, out int probsOffset);
         var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
         var x = logits.AsReadOnlySpan();
         T eps = T.CreateChecked(labelSmoothing), c = T.CreateChecked(classes), total = T.Zero;
         for (int i = 0; i < n; i++)
         {
-            var p = record ? probs.AsSpan(probsOffset + i * classes, classes) : row.Span;
+            var p = probs.AsSpan(probsOffset + i * classes, classes);
             var xi = x.Slice(i * classes, classes);
             // p = x − max (shifted scores), then exp and normalize in place; log p = shifted − log Σ exp(shifted).
             TensorPrimitives.Subtract(xi, TensorPrimitives.Max(xi), p);
@@ -104,9 +105,17 @@ public static partial class Ops
             e.X0 = eps;
             e.Extra = targets;
         }
-        else Tape<T>.CheckForward("CrossEntropy", y);
+        else
+        {
+            TensorPool<T>.Return(probs);
+            Tape<T>.CheckForward("CrossEntropy", y);
+        }
         return y;
     }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLabelSmoothing(double labelSmoothing) =>
+        throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
 
     // gx[i] (+)= scale_i · (softmax_i − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C.
     private static void CrossEntropyBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>

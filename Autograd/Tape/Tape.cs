@@ -56,20 +56,39 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (b is not null) e.B = b;
         if (c is not null) e.C = c;
         output.MarkRecorded(tape, index, tape._generation);
-        if (Grad.DetectAnomaly)
-        {
-            e.Site = new StackTrace(2, true).ToString();
-            CheckFinite(output.AsReadOnlySpan(), op, "forward output", e.Site);
-        }
+        if (Grad.DetectAnomaly) CheckRecorded(ref e);
         return ref e;
+    }
+
+    // Anomaly mode only, so out of line: a StackTrace inlined into every op enlarged their frames.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckRecorded(ref TapeEntry<T> e)
+    {
+        e.Site = RecordingSite();
+        CheckFinite(e.Output.AsReadOnlySpan(), e.Op, "forward output", e.Site);
+    }
+
+    // The stack from the first frame outside this assembly: the code that called the op, however the op's own
+    // helpers were inlined.
+    private static string RecordingSite()
+    {
+        var core = typeof(Tape<T>).Assembly;
+        var frames = new StackTrace(1, true);
+        int inside = 0;
+        while (inside < frames.FrameCount && frames.GetFrame(inside)?.GetMethod()?.DeclaringType?.Assembly == core) inside++;
+        return new StackTrace(1 + inside, true).ToString();
     }
 
     /// <summary>Checks an op result in anomaly mode even when nothing is recorded (no-grad inference).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void CheckForward(string op, Tensor<T> output)
     {
-        if (Grad.DetectAnomaly) CheckFinite(output.AsReadOnlySpan(), op, "forward output", new StackTrace(2, true).ToString());
+        if (Grad.DetectAnomaly) CheckUnrecorded(op, output);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckUnrecorded(string op, Tensor<T> output) =>
+        CheckFinite(output.AsReadOnlySpan(), op, "forward output", RecordingSite());
 
     internal string OpNameOf(Tensor<T> t) =>
         t.Generation == _generation && t.Node < _count ? _entries[t.Node].Op : "an op whose graph was already freed";
@@ -141,17 +160,11 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     internal static void RunBackward(Tensor<T> root, Tensor<T>? gradOutput, bool retainGraph)
     {
-        if (!root.RequiresGrad)
-            throw new InvalidOperationException($"Backward: the {root.Shape} tensor does not require grad: no input of the ops that produced it requires grad (or they ran under Grad.NoGrad()).");
-        if (gradOutput is null && root.Length != 1)
-            throw new InvalidOperationException($"Backward: the output has shape {root.Shape}; an implicit gradient exists only for a one-element output. Pass gradOutput of shape {root.Shape}.");
-        if (gradOutput is not null && gradOutput.Shape != root.Shape)
-            throw new ArgumentException($"Backward: gradOutput has shape {gradOutput.Shape} but the output has shape {root.Shape}.");
-
         // Checked before seeding: a rejected call must leave no gradient behind for the next, valid one.
         var tape = root.Tape;
-        if (tape is not null && tape != Current)
-            throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
+        if (!root.RequiresGrad || (gradOutput is null ? root.Length != 1 : gradOutput.Shape != root.Shape) ||
+            (tape is not null && tape != Current))
+            ThrowBadBackward(root, gradOutput);
 
         TryGrad(root, out var seed, out bool fresh);  // throws GraphFreedException for a freed graph
         if (gradOutput is null) seed[0] = fresh ? T.One : seed[0] + T.One;
@@ -159,6 +172,19 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         else InPlace.Add(seed, gradOutput.AsReadOnlySpan());
         if (tape is null) return;
         tape.Replay(root.Node, retainGraph);
+    }
+
+    // Out of line: building these messages inline gave every Backward call a large, zeroed frame.
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadBackward(Tensor<T> root, Tensor<T>? gradOutput)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException($"Backward: the {root.Shape} tensor does not require grad: no input of the ops that produced it requires grad (or they ran under Grad.NoGrad()).");
+        if (gradOutput is null && root.Length != 1)
+            throw new InvalidOperationException($"Backward: the output has shape {root.Shape}; an implicit gradient exists only for a one-element output. Pass gradOutput of shape {root.Shape}.");
+        if (gradOutput is not null && gradOutput.Shape != root.Shape)
+            throw new ArgumentException($"Backward: gradOutput has shape {gradOutput.Shape} but the output has shape {root.Shape}.");
+        throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
     }
 
     private void Replay(int last, bool retainGraph)

@@ -59,10 +59,18 @@ public readonly struct Shape : IEquatable<Shape>
     public int NormalizeAxis(int axis, string op)
     {
         int a = axis < 0 ? axis + Rank : axis;
-        if ((uint)a >= (uint)Rank)
-            throw new ArgumentOutOfRangeException(nameof(axis), $"{op}: axis {axis} is out of range for shape {this} (rank {Rank}).");
+        if ((uint)a >= (uint)Rank) ThrowAxisOutOfRange(axis, op);
         return a;
     }
+
+    // Out of line, so that the message's string building does not enlarge (and zero) the frame of every caller.
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadMatrix(int rows, int columns) =>
+        throw new ArgumentException($"Shape: [{rows}, {columns}] is not a valid shape (dimensions ≥ 0, at most {Array.MaxLength} elements).");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowAxisOutOfRange(int axis, string op) =>
+        throw new ArgumentOutOfRangeException(nameof(axis), $"{op}: axis {axis} is out of range for shape {this} (rank {Rank}).");
 
     /// <summary>Product of dimensions [from, to).</summary>
     public int Product(int from, int to)
@@ -97,8 +105,7 @@ public readonly struct Shape : IEquatable<Shape>
     internal static Shape Matrix(int rows, int columns)
     {
         long length = (long)rows * columns;
-        if (rows < 0 || columns < 0 || length > Array.MaxLength)
-            throw new ArgumentException($"Shape: [{rows}, {columns}] is not a valid shape (dimensions ≥ 0, at most {Array.MaxLength} elements).");
+        if (rows < 0 || columns < 0 || length > Array.MaxLength) ThrowBadMatrix(rows, columns);
         Dims dims = default;
         dims[0] = rows;
         dims[1] = columns;

@@ -26,8 +26,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
 
     internal Tensor(Shape shape, T[] data, int offset, Tensor<T>? viewOf, bool pooled)
     {
-        if (offset < 0 || (long)offset + shape.Length > data.Length)
-            throw new ArgumentException($"Tensor: storage of {data.Length} elements cannot hold shape {shape} at offset {offset}.");
+        if (offset < 0 || (long)offset + shape.Length > data.Length) ThrowStorageTooSmall(shape, data.Length, offset);
         Shape = shape;
         _data = data;
         _offset = offset;
@@ -36,6 +35,10 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         // Only pooled storage and views of it belong to a scope; tensors over caller-owned arrays never do.
         if (pooled || (_base is not null && _base._pooled)) TensorScope.Register(this);
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowStorageTooSmall(Shape shape, int length, int offset) =>
+        throw new ArgumentException($"Tensor: storage of {length} elements cannot hold shape {shape} at offset {offset}.");
 
     // An op result over freshly rented pool storage: nothing to check, and the caller registers it with its scope.
     private Tensor(Shape shape, T[] data, int offset)
