@@ -18,7 +18,10 @@ internal sealed class LoopbackServer : IDisposable
     {
         int port = FreePort();
         BaseUrl = new Uri($"http://127.0.0.1:{port}/data/");
-        _listener.Prefixes.Add(BaseUrl.AbsoluteUri);
+        // The whole host, not only /data/: a request elsewhere (a "missing mirror") then gets this server's own 404
+        // below. Left to HttpListener's built-in 404, the next request on that kept-alive connection sometimes came
+        // back as a 200 with an empty body (a flaky LaterMirrorIsTriedWhenTheFirstFails).
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         _listener.Start();
         _loop = Task.Run(ServeAsync);
     }
@@ -50,17 +53,22 @@ internal sealed class LoopbackServer : IDisposable
 
     private async Task RespondAsync(HttpListenerContext ctx)
     {
-        string name = ctx.Request.Url!.AbsolutePath.Split('/')[^1];
+        string path = ctx.Request.Url!.AbsolutePath;
+        string name = path.Split('/')[^1];
         Requests.Enqueue(name);
         try
         {
-            if (_files.TryGetValue(name, out var body))
+            if (path.StartsWith(BaseUrl.AbsolutePath, StringComparison.Ordinal) && _files.TryGetValue(name, out var body))
             {
                 ctx.Response.StatusCode = 200;
                 ctx.Response.ContentLength64 = body.Length;
                 await ctx.Response.OutputStream.WriteAsync(body);
             }
-            else ctx.Response.StatusCode = 404;
+            else
+            {
+                ctx.Response.StatusCode = 404;
+                ctx.Response.ContentLength64 = 0;
+            }
             ctx.Response.Close();
         }
         catch (Exception)
