@@ -146,9 +146,12 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);
         CheckReduction(op, reduction);
-        if (input.Shape != target.Shape)
-            throw new ArgumentException($"{op}: the input has shape {input.Shape} but the target has shape {target.Shape}; they must be equal (no broadcasting).", nameof(target));
+        if (input.Shape != target.Shape) ThrowShapeMismatch(op, input.Shape, target.Shape);
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn, System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ThrowShapeMismatch(string op, Shape input, Shape target) =>
+        throw new ArgumentException($"{op}: the input has shape {input} but the target has shape {target}; they must be equal (no broadcasting).", nameof(target));
 
     private static Tensor<T> LossOutput<T>(Shape inputShape, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T> =>
         Tensor<T>.Uninitialized(reduction == Reduction.None ? inputShape : Shape.Scalar);

@@ -181,27 +181,41 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(targets);
         CheckReduction(op, reduction);
+        var dims = scores.Shape.Dimensions;
+        if (dims.Length != 2 || targets.Length != dims[0] || (dims[1] == 0 && targets.Length > 0))
+            ThrowBadClassification(op, scores.Shape, targets.Length);
+        CheckTargets(op, targets, dims[1]);
+    }
+
+    // The messages are built out of line: inlined, they enlarged the frame of every call.
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadClassification(string op, Shape scores, int targets)
+    {
         if (scores.Rank != 2)
-            throw new ArgumentException($"{op}: the input must be [N, C] (samples × classes), got shape {scores.Shape}.", nameof(scores));
-        if (targets.Length != scores.Shape[0])
-            throw new ArgumentException($"{op}: {targets.Length} targets for an input of shape {scores.Shape} ({scores.Shape[0]} samples); they must match.", nameof(targets));
-        if (scores.Shape[1] == 0 && targets.Length > 0)
-            throw new ArgumentException($"{op}: the input of shape {scores.Shape} has no classes.", nameof(scores));
-        CheckTargets(op, targets, scores.Shape[1]);
+            throw new ArgumentException($"{op}: the input must be [N, C] (samples × classes), got shape {scores}.", nameof(scores));
+        if (targets != scores[0])
+            throw new ArgumentException($"{op}: {targets} targets for an input of shape {scores} ({scores[0]} samples); they must match.", nameof(targets));
+        throw new ArgumentException($"{op}: the input of shape {scores} has no classes.", nameof(scores));
     }
 
     private static void CheckTargets(string op, int[] targets, int classes)
     {
         for (int i = 0; i < targets.Length; i++)
-            if ((uint)targets[i] >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(targets), $"{op}: target at index {i} is {targets[i]}, outside the class range [0, {classes}) (C = {classes}).");
+            if ((uint)targets[i] >= (uint)classes) ThrowBadTarget(op, i, targets[i], classes);
     }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadTarget(string op, int index, int target, int classes) =>
+        throw new ArgumentOutOfRangeException("targets", $"{op}: target at index {index} is {target}, outside the class range [0, {classes}) (C = {classes}).");
 
     private static void CheckReduction(string op, Reduction reduction)
     {
-        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None))
-            throw new ArgumentOutOfRangeException(nameof(reduction), $"{op}: unknown reduction {(int)reduction}; use Mean, Sum or None.");
+        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) ThrowUnknownReduction(op, reduction);
     }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUnknownReduction(string op, Reduction reduction) =>
+        throw new ArgumentOutOfRangeException(nameof(reduction), $"{op}: unknown reduction {(int)reduction}; use Mean, Sum or None.");
 
     // d(reduced loss)/d(loss of item i): gy[i] without reduction, gy[0] for a sum, gy[0]/count for a mean.
     private static T SampleScale<T>(ReadOnlySpan<T> gy, Reduction reduction, int i, int count) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -21,6 +21,8 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// backward, which reaches the tape through the tensors, rents and returns gradient buffers without a thread-static read.
     /// </summary>
     internal readonly TensorPool<T>.FreeLists Pool = new();
+
+    private readonly T[] _seed = new T[1];   // the gradient of a scalar root while backward runs
     private int _count;
     private int _generation;
     private bool _retaining;   // true while a backward that keeps the graph (retainGraph) replays it
@@ -166,6 +168,15 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
             (tape is not null && tape != Current))
             ThrowBadBackward(root, gradOutput);
 
+        if (gradOutput is null && tape is not null && root.NodeGrad is null && root.Generation == tape._generation)
+        {
+            // The usual root, a scalar loss: its gradient 1 lives in the tape's own seed, not in a pooled buffer.
+            tape._seed[0] = T.One;
+            root.NodeGrad = tape._seed;
+            root.NodeGradOffset = 0;
+            tape.Replay(root.Node, retainGraph);
+            return;
+        }
         TryGrad(root, out var seed, out bool fresh);  // throws GraphFreedException for a freed graph
         if (gradOutput is null) seed[0] = fresh ? T.One : seed[0] + T.One;
         else if (fresh) gradOutput.AsReadOnlySpan().CopyTo(seed);
@@ -187,6 +198,12 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         throw new InvalidOperationException("Backward: this graph was recorded on another thread; run Backward on the thread that ran the forward pass.");
     }
 
+    // The seed is the tape's own; every other gradient buffer goes back to the pool.
+    private void ReleaseNodeGrad(T[] grad)
+    {
+        if (!ReferenceEquals(grad, _seed)) Pool.Return(grad);
+    }
+
     private void Replay(int last, bool retainGraph)
     {
         _retaining = retainGraph;
@@ -202,7 +219,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
                 if (Grad.DetectAnomaly) CheckInputGrads(ref e);
                 // An intermediate's gradient is consumed once its op ran; give the buffer back right away.
                 output.NodeGrad = null;
-                Pool.Return(gy);
+                ReleaseNodeGrad(gy);
             }
         }
         finally
@@ -221,7 +238,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
             var output = _entries[i].Output;
             if (output?.NodeGrad is not { } g) continue;
             output.NodeGrad = null;
-            Pool.Return(g);
+            ReleaseNodeGrad(g);
         }
     }
 
@@ -231,7 +248,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int i = 0; i < _count; i++)
         {
             ref var e = ref _entries[i];
-            if (e.Output.NodeGrad is { } g) { e.Output.NodeGrad = null; Pool.Return(g); }
+            if (e.Output.NodeGrad is { } g) { e.Output.NodeGrad = null; ReleaseNodeGrad(g); }
             if (e.SavedBuffer is { } saved) Pool.Return(saved);
             e = default;   // Record relies on entries past the count being default
         }
