@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Autograd.Kernels;
@@ -101,7 +102,7 @@ public static class Gemm
         }
     }
 
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadSizes(int m, int n, int k, int a, int b, int c)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Gemm: negative size m={m} n={n} k={k}.");

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Autograd.Kernels;
 
 namespace Autograd;
@@ -149,7 +151,7 @@ public static partial class Ops
         if (input.Shape != target.Shape) ThrowShapeMismatch(op, input.Shape, target.Shape);
     }
 
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn, System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowShapeMismatch(string op, Shape input, Shape target) =>
         throw new ArgumentException($"{op}: the input has shape {input} but the target has shape {target}; they must be equal (no broadcasting).", nameof(target));
 
@@ -193,9 +195,6 @@ public static partial class Ops
             AddLossGradient(e.B, ref e, gy, d, factor);
         }
     }
-
-    private static void AddLossGradients<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddLossGradients(ref e, gy, d, T.One);
 
     // x.grad (+)= ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean);
     // for a reduced loss the scale is multiplied by factor.

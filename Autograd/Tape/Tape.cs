@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Autograd.Kernels;
 
@@ -186,7 +187,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     // Out of line: building these messages inline gave every Backward call a large, zeroed frame.
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadBackward(Tensor<T> root, Tensor<T>? gradOutput)
     {
         if (!root.RequiresGrad)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -36,7 +37,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         if (pooled || (_base is not null && _base._pooled)) TensorScope.Register(this);
     }
 
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowStorageTooSmall(Shape shape, int length, int offset) =>
         throw new ArgumentException($"Tensor: storage of {length} elements cannot hold shape {shape} at offset {offset}.");
 

@@ -27,8 +27,7 @@ internal static unsafe class BroadcastTiles
     private const long ChunkCBytes = 256 * 1024;
 
     /// <summary>C[m×n] (+)= op(A)·B, B stored k×n with row stride <paramref name="ldb"/>; op(A) as in <see cref="Gemm"/>.</summary>
-    // A kernel root: never inlined, so its AggressiveInlining helpers (Fma, loads) always fit its own JIT budget. Inlined
-    // into a hot caller (dynamic PGO does that), the budget ran out and Fma stayed a call: 5x slower (see docs/BENCHMARKS.md).
+    // A kernel root, never inlined: see DotTiles.Run.
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run<T>(bool transA, int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>

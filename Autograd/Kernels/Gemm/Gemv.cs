@@ -11,8 +11,7 @@ namespace Autograd.Kernels;
 internal static unsafe class Gemv
 {
     /// <summary>y[0..n) (+)= Σₚ x[p]·M[p·ldm + 0..n): a linear combination of k contiguous rows.</summary>
-    // A kernel root: never inlined, so its AggressiveInlining helpers (Fma, loads) always fit its own JIT budget. Inlined
-    // into a hot caller (dynamic PGO does that), the budget ran out and Fma stayed a call: 5x slower (see docs/BENCHMARKS.md).
+    // A kernel root, never inlined: see DotTiles.Run.
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void RowCombination<T>(GemmIsa isa, int k, int n, T* x, T* mat, nint ldm, T* y, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -101,8 +100,7 @@ internal static unsafe class Gemv
     }
 
     /// <summary>C[i·ldc + j] (+)= x[i]·y[j] for i &lt; m, j &lt; n: the rank-1 product (k = 1), bound by writing C.</summary>
-    // A kernel root: never inlined, so its AggressiveInlining helpers (Fma, loads) always fit its own JIT budget. Inlined
-    // into a hot caller (dynamic PGO does that), the budget ran out and Fma stayed a call: 5x slower (see docs/BENCHMARKS.md).
+    // A kernel root, never inlined: see DotTiles.Run.
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Outer<T>(GemmIsa isa, int m, int n, T* x, T* y, T* c, nint ldc, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
