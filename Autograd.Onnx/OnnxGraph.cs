@@ -113,30 +113,41 @@ public sealed class OnnxGraph<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ArgumentException(
                 $"ONNX export: the tensor of shape {parameter.Shape} given to Parameter (in '{CurrentPath}') is not a parameter of the exported model; " +
                 "store other constants with Initializer.", nameof(parameter));
-        return Initializer(name, parameter);
+        return StoreInitializer(name, parameter);
     }
 
     /// <summary>
-    /// Stores <paramref name="value"/> (e.g. a buffer such as a running mean) as an initializer named
-    /// <paramref name="name"/> (made unique if taken) and returns its name; the same tensor is stored once.
+    /// Stores <paramref name="value"/> (a buffer such as a running mean, or a constant) as an initializer named
+    /// <paramref name="name"/> under the current module's path ("3.running_mean"), made unique if taken, and returns
+    /// its name; the same tensor is stored once.
     /// </summary>
     public string Initializer(string name, Tensor<T> value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(value);
+        return StoreInitializer(UnderCurrentPath(name), value);
+    }
+
+    /// <summary>
+    /// Stores a 1-D int64 initializer (a Reshape's target shape, a Slice's bounds) named <paramref name="name"/> under
+    /// the current module's path, and returns its name.
+    /// </summary>
+    public string Int64Initializer(string name, params ReadOnlySpan<long> values)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var tensor = NewInitializer(UnderCurrentPath(name), TensorProto.Types.DataType.Int64, [values.Length]);
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
+        return tensor.Name;
+    }
+
+    private string UnderCurrentPath(string name) => CurrentPath.Length == 0 ? name : $"{CurrentPath}.{name}";
+
+    private string StoreInitializer(string name, Tensor<T> value)
+    {
         if (_initializerOf.TryGetValue(value, out var existing)) return existing;
         var tensor = NewInitializer(name, OnnxExporter.ElementType<T>(), value.Shape.Dimensions);
         tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(value.AsReadOnlySpan()));
         _initializerOf[value] = tensor.Name;
-        return tensor.Name;
-    }
-
-    /// <summary>Stores a 1-D int64 initializer (a Reshape's target shape, a Slice's bounds) and returns its name.</summary>
-    public string Int64Initializer(string name, params ReadOnlySpan<long> values)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        var tensor = NewInitializer(name, TensorProto.Types.DataType.Int64, [values.Length]);
-        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
         return tensor.Name;
     }
 

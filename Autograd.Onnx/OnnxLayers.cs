@@ -89,6 +89,6 @@ internal static class OnnxLayers<T> where T : unmanaged, IFloatingPointIeee754<T
         if (a == x.Shape.Rank - 1) return x;  // merging the last axis alone changes nothing
         var shape = new long[a + 1];
         shape[a] = -1;
-        return g.Node("Reshape", [x.Name, g.Int64Initializer(g.CurrentPath.Length == 0 ? "shape" : $"{g.CurrentPath}.shape", shape)], y);
+        return g.Node("Reshape", [x.Name, g.Int64Initializer("shape", shape)], y);
     }
 }

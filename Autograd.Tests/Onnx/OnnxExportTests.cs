@@ -1,4 +1,4 @@
-using Autograd.Examples.Networks;
+using System.Runtime.InteropServices;
 using Autograd.Examples.Training;
 using Autograd.Nn;
 using Autograd.Nn.Data;
@@ -115,6 +115,7 @@ public class OnnxExportTests
         var proto = ModelProto.Parser.ParseFrom(model.ToOnnx(Normal<double>(rng, 2, 12)));
         Assert.That(proto.Graph.Initializer.Select(t => t.DataType), Is.All.EqualTo((int)TensorProto.Types.DataType.Double));
         Assert.That(proto.Graph.Node.Select(n => n.OpType), Does.Contain("PRelu"), "the slope as a double, not a float attribute");
+        Assert.That(proto.Graph.Initializer.Select(t => t.Name), Does.Contain("5.slope"));
 
         ExportAndCompare(model, Normal<double>(rng, 2, 12), [Normal<double>(rng, 1, 12), Normal<double>(rng, 9, 12)], Float64Tolerance);
     }
@@ -137,6 +138,8 @@ public class OnnxExportTests
         var proto = ModelProto.Parser.ParseFrom(model.ToOnnx(Normal<float>(rng, 3, 2, 3, 4)));
         Assert.That(proto.Graph.Node.Select(n => n.OpType),
             Is.EqualTo(new[] { "Reshape", "Transpose", "MatMul", "Add", "Softmax", "Transpose", "MatMul", "Tanh" }));
+        var reshapeTo = proto.Graph.Initializer.Single(t => t.Name == "0.shape");
+        Assert.That(MemoryMarshal.Cast<byte, long>(reshapeTo.RawData.Span).ToArray(), Is.EqualTo(new long[] { 0, 0, -1 }));
 
         ExportAndCompare(model, Normal<float>(rng, 3, 2, 3, 4), [Normal<float>(rng, 1, 2, 3, 4), Normal<float>(rng, 8, 2, 3, 4)], Float32Tolerance);
     }
