@@ -40,7 +40,7 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(sampleInput);
-        ElementType<T>();
+        _ = ElementType<T>();  // refuses element types other than float and double before any work
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("ONNX export: initializers are written as the little-endian bytes ONNX requires, so export needs a little-endian machine.");
         if (sampleInput.Rank < 2 || sampleInput.Shape[0] < 1)

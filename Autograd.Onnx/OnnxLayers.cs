@@ -69,9 +69,10 @@ internal static class OnnxLayers<T> where T : unmanaged, IFloatingPointIeee754<T
         string weight = g.Parameter(linear.Weight);
         string? bias = linear.Bias is { } b ? g.Parameter(b) : null;
         if (x.Shape.Rank == 2)
-            return bias is null
-                ? g.Node("Gemm", [x.Name, weight], y, OnnxAttribute.Int("transB", 1))
-                : g.Node("Gemm", [x.Name, weight, bias], y, OnnxAttribute.Int("transB", 1));
+        {
+            string[] inputs = bias is null ? [x.Name, weight] : [x.Name, weight, bias];
+            return g.Node("Gemm", inputs, y, OnnxAttribute.Int("transB", 1));
+        }
 
         var transposed = g.Node("Transpose", [weight], linear.Weight.Transpose(), OnnxAttribute.Ints("perm", 1, 0));
         if (bias is null) return g.Node("MatMul", [x.Name, transposed.Name], y);
