@@ -12,7 +12,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
 {
     private readonly AdamGroup[] _groups;
     private readonly T[][] _m, _v;
-    private readonly int[] _steps;
+    private readonly long[] _steps;
     private readonly bool _decoupled;
 
     /// <summary>Decay rate of the first-moment average, for groups that do not set their own betas.</summary>
@@ -44,7 +44,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         _groups = Groups.Cast<AdamGroup>().ToArray();
         _m = NewStateBuffers();
         _v = NewStateBuffers();
-        _steps = new int[Parameters.Count];
+        _steps = new long[Parameters.Count];
     }
 
     private static AdamGroup Resolve(ParamGroup<T> spec, int group, string op, double lr, double beta1, double beta2, double eps, double weightDecay)
@@ -65,7 +65,7 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
     protected override void Update(int index, Span<T> p, ReadOnlySpan<T> grad)
     {
         var group = _groups[GroupOf(index)];
-        int t = ++_steps[index];
+        long t = ++_steps[index];
         double lr = group.LearningRate, beta1 = group.Beta1, beta2 = group.Beta2;
         ReadOnlySpan<T> g = grad;
         var s1 = Scratch1(p.Length);
@@ -97,6 +97,34 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         InPlace.AddScalar(s2, T.CreateChecked(group.Epsilon));               // denominator
         TensorPrimitives.Divide(m, s2, s2);
         InPlace.AddScaled(p, s2, T.CreateChecked(-lr / biasCorrection1));
+    }
+
+    private static readonly StateNames MomentState = new(["exp_avg", "exp_avg_sq"], ["step"]);
+
+    internal override StateNames StateNamesOf(int index) => MomentState;
+
+    internal override ParameterState<T>? SaveState(int index)
+    {
+        if (_steps[index] == 0) return null;
+        var state = new ParameterState<T>();
+        state.Arrays["exp_avg"] = _m[index];
+        state.Arrays["exp_avg_sq"] = _v[index];
+        state.Counters["step"] = _steps[index];
+        return state;
+    }
+
+    internal override void LoadState(int index, ParameterState<T>? state)
+    {
+        if (state is null)
+        {
+            Array.Clear(_m[index]);
+            Array.Clear(_v[index]);
+            _steps[index] = 0;
+            return;
+        }
+        state.Arrays["exp_avg"].CopyTo(_m[index], 0);
+        state.Arrays["exp_avg_sq"].CopyTo(_v[index], 0);
+        _steps[index] = state.Counters["step"];
     }
 }
 

@@ -146,6 +146,21 @@ public abstract class Optimizer<T> : Optimizer where T : unmanaged, IFloatingPoi
         foreach (var p in _parameters) p.ZeroGrad();
     }
 
+    // Checkpoints (see Checkpoint): which state each parameter has, and copying it out and in. Internal because the
+    // layout is part of the checkpoint format; an optimizer defined outside the library cannot be checkpointed.
+
+    /// <summary>The names of parameter <paramref name="index"/>'s state once it has been updated.</summary>
+    internal virtual StateNames StateNamesOf(int index) => throw NotCheckpointable();
+
+    /// <summary>Parameter <paramref name="index"/>'s state (views of the live buffers), or null before its first update.</summary>
+    internal virtual ParameterState<T>? SaveState(int index) => throw NotCheckpointable();
+
+    /// <summary>Replaces parameter <paramref name="index"/>'s state (null: as before its first update); names and lengths are checked.</summary>
+    internal virtual void LoadState(int index, ParameterState<T>? state) => throw NotCheckpointable();
+
+    private NotSupportedException NotCheckpointable() =>
+        new($"{TypeName}: this optimizer's state cannot be checkpointed (only the library's optimizers define their checkpoint layout).");
+
     /// <summary>A state buffer of zeros for each parameter (allocated once, at construction).</summary>
     protected T[][] NewStateBuffers()
     {

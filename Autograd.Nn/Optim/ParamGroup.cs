@@ -4,7 +4,7 @@ namespace Autograd.Nn;
 
 /// <summary>
 /// A set of parameters with its own hyperparameters, as in PyTorch's param_groups:
-/// <c>new Sgd&lt;float&gt;([new(encoder.Parameters(), lr: 0.01), new(head.Parameters())], lr: 0.1, momentum: 0.9)</c>.
+/// <c>new Sgd&lt;float&gt;([new ParamGroup&lt;float&gt;(encoder.Parameters(), lr: 0.01), new ParamGroup&lt;float&gt;(head.Parameters())], lr: 0.1, momentum: 0.9)</c>.
 /// A value left null takes the optimizer's argument; giving one the optimizer does not use (betas to Sgd,
 /// momentum to Adam) is an error.
 /// </summary>

@@ -94,4 +94,22 @@ public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIee
         }
         InPlace.AddScaled(p, g, T.CreateChecked(-group.LearningRate));
     }
+
+    private static readonly StateNames MomentumState = new(["momentum_buffer"], []);
+
+    internal override StateNames StateNamesOf(int index) => _momentumBuffers[index] is null ? StateNames.None : MomentumState;
+
+    internal override ParameterState<T>? SaveState(int index)
+    {
+        if (_momentumBuffers[index] is not { } buffer || !_started[index]) return null;
+        var state = new ParameterState<T>();
+        state.Arrays["momentum_buffer"] = buffer;
+        return state;
+    }
+
+    internal override void LoadState(int index, ParameterState<T>? state)
+    {
+        if (state is not null) state.Arrays["momentum_buffer"].CopyTo(_momentumBuffers[index]!, 0);
+        _started[index] = state is not null;
+    }
 }

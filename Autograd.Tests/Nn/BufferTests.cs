@@ -1,60 +1,16 @@
 using System.Text;
 using Autograd.Nn;
+using Autograd.Tests.Resume;
 
 namespace Autograd.Tests.Nn;
 
 /// <summary>
 /// Module buffers: non-trainable named state saved under PyTorch's state_dict names. BatchNorm itself is not part of the
-/// library yet, so the tests define the smallest module with BatchNorm1d's state and semantics.
+/// library yet, so the tests use <see cref="TestBatchNorm{T}"/>, the smallest module with BatchNorm1d's state and semantics
+/// (defined beside the resume run, which trains it too).
 /// </summary>
 public class BufferTests
 {
-    /// <summary>
-    /// BatchNorm1d over [N, C] as torch.nn.BatchNorm1d defines it: batch statistics in training (biased variance to
-    /// normalize, unbiased in the running average, momentum 0.1), running statistics in evaluation.
-    /// </summary>
-    private sealed class TestBatchNorm<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        private const double Momentum = 0.1, Eps = 1e-5;
-        public Tensor<T> Weight { get; }
-        public Tensor<T> Bias { get; }
-        public Tensor<T> RunningMean { get; }
-        public Tensor<T> RunningVar { get; }
-        public Int64Buffer NumBatchesTracked { get; }
-
-        public TestBatchNorm(int features)
-        {
-            Weight = RegisterParameter("weight", NewParameter(features));
-            Weight.AsSpan().Fill(T.One);
-            Bias = RegisterParameter("bias", NewParameter(features));
-            RunningMean = RegisterBuffer("running_mean", NewParameter(features));
-            RunningVar = RegisterBuffer("running_var", NewParameter(features));
-            RunningVar.AsSpan().Fill(T.One);
-            NumBatchesTracked = RegisterBuffer("num_batches_tracked", new Int64Buffer());
-        }
-
-        public override Tensor<T> Forward(Tensor<T> x)
-        {
-            var eps = T.CreateChecked(Eps);
-            if (!IsTraining) return (x - RunningMean) / (RunningVar + eps).Sqrt() * Weight + Bias;
-            var mean = x.Mean(axis: 0);
-            var centered = x - mean;
-            var variance = centered.Square().Mean(axis: 0);
-            int n = x.Shape[0];
-            var m = T.CreateChecked(Momentum);
-            var unbiased = T.CreateChecked(n / (n - 1.0));
-            Span<T> rm = RunningMean.AsSpan(), rv = RunningVar.AsSpan();
-            ReadOnlySpan<T> bm = mean.AsReadOnlySpan(), bv = variance.AsReadOnlySpan();
-            for (int c = 0; c < rm.Length; c++)
-            {
-                rm[c] = (T.One - m) * rm[c] + m * bm[c];
-                rv[c] = (T.One - m) * rv[c] + m * bv[c] * unbiased;
-            }
-            NumBatchesTracked.Value++;
-            return centered / (variance + eps).Sqrt() * Weight + Bias;
-        }
-    }
-
     private static Sequential<T> Net<T>(ulong seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Rng(seed);
