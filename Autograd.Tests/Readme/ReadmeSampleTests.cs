@@ -15,7 +15,7 @@ public class ReadmeSampleTests
     private static string[] Normalize(string code) =>
         code.Replace("\r", "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
 
-    // The README's csharp blocks in order, each the region of ReadmeSample.cs with that name.
+    // The README's first two csharp blocks, each the region of ReadmeSample.cs with that name.
     [TestCase(0, "sample")]
     [TestCase(1, "checkpoint")]
     public void ReadmeShowsExactlyTheCompiledSample(int block, string region)
