@@ -66,7 +66,7 @@ internal static class TrainCommand
     }
 
     // The settings that define a run, as its checkpoints record them (the recipe's values after the command-line overrides).
-    private static readonly string[] SettingNames = ["recipe", "data", "epochs", "batch", "lr", "optimizer", "seed"];
+    private static readonly string[] SettingNames = ["recipe", "data", "epochs", "batch", "lr", "optimizer", "seed", "threads"];
 
     private const string DefaultRecipe = "default";
 
@@ -79,11 +79,14 @@ internal static class TrainCommand
         ["lr"] = recipe.LearningRate.ToString("R", CultureInfo.InvariantCulture),
         ["optimizer"] = recipe.Optimizer.ToString().ToLowerInvariant(),
         ["seed"] = recipe.Seed.ToString(CultureInfo.InvariantCulture),
+        // How the kernels split their work can change the last bits of large products; a resume reuses the count.
+        ["threads"] = Autograd.Kernels.Threading.MaxThreads.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>
-    /// For `train --resume FILE`: the options of the run that wrote the checkpoint (recipe included). Options also given
-    /// on the command line must agree with it (a resumed run is the same run); threads and the output folder are free.
+    /// For `train --resume FILE`: the options of the run that wrote the checkpoint (recipe and thread count included).
+    /// Options also given on the command line must agree with it (a resumed run is the same run); --threads and --out are
+    /// free, though another thread count may change the last bits of the results.
     /// </summary>
     public static TrainOptions ResumeSettings(TrainOptions given)
     {
@@ -101,6 +104,7 @@ internal static class TrainCommand
             LearningRate = Parse(saved, "lr", file, s => double.Parse(s, CultureInfo.InvariantCulture)),
             Optimizer = Parse(saved, "optimizer", file, s => Enum.Parse<OptimizerKind>(s, ignoreCase: true)),
             Seed = Parse(saved, "seed", file, s => ulong.Parse(s, CultureInfo.InvariantCulture)),
+            Threads = given.Threads ?? Parse(saved, "threads", file, s => int.Parse(s, CultureInfo.InvariantCulture)),
         };
         var conflicts = new List<string>();
         void Compare<TValue>(string option, TValue? value, TValue? savedValue)

@@ -5,8 +5,9 @@ namespace Autograd.Nn;
 /// <summary>
 /// The base of every layer and model: owns named parameters, named buffers (non-trainable state such as running
 /// statistics) and named child modules, all kept in registration order (which fixes the order of
-/// <see cref="Parameters"/>), and a train/eval mode that propagates to children. Subclasses implement <see cref="Forward"/> and call their
-/// children through <see cref="Call"/> so that tools such as <see cref="Summary"/> can observe them.
+/// <see cref="Parameters"/>), and a train/eval mode that propagates to children. Subclasses implement
+/// <see cref="Forward"/> and call their children through <see cref="Call"/> so that tools such as
+/// <see cref="Summary"/> can observe them.
 /// </summary>
 public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
