@@ -153,6 +153,14 @@ public class ShapeAndCreationLimitTests
         yield return Case("MatMul", () => Tensor.Zeros<float>(2, 65536, 1).MatMul(row), "[2, 65536, 65536]");
         yield return Case("Linear", () => column.Linear(Tensor.Zeros<float>(65536, 1)), "[65536, 65536]");
         yield return Case("Linear", () => Tensor.Zeros<float>(2, 65536, 1).Linear(Tensor.Zeros<float>(65536, 1)), "[2, 65536, 65536]");
+        var samples = new Autograd.Nn.Data.Dataset<float>(new float[1024], [0], featureCount: 1024);
+        var indices = new int[1 << 21];
+        yield return Case("Dataset.Subset", () => samples.Subset(indices), "[2097152, 1024]");
+        yield return Case("OneHot", () => samples.OneHot(int.MaxValue), "[1, 2147483647]");
+        yield return Case("Batch.OneHot", () =>
+        {
+            foreach (var batch in new Autograd.Nn.Data.DataLoader<float>(samples, 1).Epoch(0)) batch.OneHot(int.MaxValue);
+        }, "[1, 2147483647]");
     }
 
     [TestCaseSource(nameof(Oversized))]
