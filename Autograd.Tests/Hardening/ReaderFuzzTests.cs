@@ -114,19 +114,17 @@ public class ReaderFuzzTests
 
     private sealed record TensorSpec(string Name, string DType, string Shape, string Offsets);
 
-    private static byte[] SafeTensorsFile(string json, int dataBytes, bool pad = true)
-    {
-        var header = Encoding.UTF8.GetBytes(json).ToList();
-        while (pad && header.Count % 8 != 0) header.Add((byte)' ');
-        return SafeTensorsFile(header.ToArray(), dataBytes);
-    }
+    private static byte[] SafeTensorsFile(string json, int dataBytes) => SafeTensorsFile(Encoding.UTF8.GetBytes(json), dataBytes);
 
-    private static byte[] SafeTensorsFile(byte[] header, int dataBytes)
+    /// <summary>The 8-byte length, the header padded with spaces to a multiple of 8, then <paramref name="dataBytes"/> bytes of data.</summary>
+    internal static byte[] SafeTensorsFile(byte[] header, int dataBytes)
     {
-        var file = new byte[8 + header.Length + dataBytes];
-        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)header.Length);
+        int padded = (header.Length + 7) / 8 * 8;
+        var file = new byte[8 + padded + dataBytes];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)padded);
         header.CopyTo(file, 8);
-        for (int i = 0; i < dataBytes; i++) file[8 + header.Length + i] = (byte)(i * 37 + 11);
+        file.AsSpan(8 + header.Length, padded - header.Length).Fill((byte)' ');
+        for (int i = 0; i < dataBytes; i++) file[8 + padded + i] = (byte)(i * 37 + 11);
         return file;
     }
 

@@ -87,14 +87,7 @@ public class ReaderLimitTests
 
     // ---- item 2: invalid text in a safetensors header
 
-    private static byte[] SafeTensorsFile(byte[] header)
-    {
-        var padded = header.Concat(Enumerable.Repeat((byte)' ', (8 - header.Length % 8) % 8)).ToArray();
-        var file = new byte[8 + padded.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)padded.Length);
-        padded.CopyTo(file, 8);
-        return file;
-    }
+    private static byte[] SafeTensorsFile(byte[] header) => ReaderFuzzTests.SafeTensorsFile(header, dataBytes: 0);
 
     [TestCase(new byte[] { 0xFF }, "not valid UTF-8", TestName = "Header key with byte FF")]
     [TestCase(new byte[] { 0xC0, 0x80 }, "not valid UTF-8", TestName = "Header key with an overlong NUL")]

@@ -148,7 +148,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(input, inputName);
         ArgumentNullException.ThrowIfNull(target);
-        CheckReduction(op, reduction, input.Shape);
+        CheckReduction(op, reduction, input);
         if (input.Shape != target.Shape) ThrowShapeMismatch(op, input.Shape, target.Shape);
     }
 

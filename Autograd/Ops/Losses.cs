@@ -181,7 +181,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(scores, scoresName);
         ArgumentNullException.ThrowIfNull(targets);
-        CheckReduction(op, reduction, scores.Shape);
+        CheckReduction(op, reduction, scores);
         var dims = scores.Shape.Dimensions;
         if (dims.Length != 2 || targets.Length != dims[0] || (dims[1] == 0 && targets.Length > 0))
             ThrowBadClassification(op, scores.Shape, targets.Length);
@@ -209,9 +209,10 @@ public static partial class Ops
     private static void ThrowBadTarget(string op, int index, int target, int classes) =>
         throw new ArgumentOutOfRangeException("targets", $"{op}: target at index {index} is {target}, outside the class range [0, {classes}) (C = {classes}).");
 
-    private static void CheckReduction(string op, Reduction reduction, Shape input)
+    // The input is passed as the tensor, not its shape: the shape (a 40-byte struct) is only copied on the throwing path.
+    private static void CheckReduction<T>(string op, Reduction reduction, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) ThrowUnknownReduction(op, reduction, input);
+        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) ThrowUnknownReduction(op, reduction, input.Shape);
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
