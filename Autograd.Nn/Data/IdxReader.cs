@@ -121,7 +121,10 @@ public static class IdxReader
             string progress = gzip is null ? ""
                 : needed < 0 ? $" after {gzip.BytesDelivered} decompressed bytes, inside the IDX header"
                 : $" after {gzip.BytesDelivered} of the {needed} decompressed bytes that its header [{string.Join(", ", dims!)}] needs";
-            throw Error(name, $"cannot be read{progress}: {e.Message}", e);
+            string cause = gzip is not null && e is InvalidDataException
+                ? $"the gzip data is damaged, or its trailer's CRC-32 or size disagrees with it (zlib: {e.Message})"
+                : e.Message;
+            throw Error(name, $"cannot be read{progress}: {cause}", e);
         }
     }
 
