@@ -8,8 +8,8 @@ using Autograd.Tests.Data;
 namespace Autograd.Tests.Hardening;
 
 /// <summary>
-/// A seeded mutation fuzzer for the file readers: safetensors, IDX (raw and gzip, from a path and from a non-seekable
-/// stream) and CIFAR-10. Each mutated file either loads, or fails with an <see cref="InvalidDataException"/> whose message
+/// A seeded mutation fuzzer for the file readers: safetensors (plain loads, Module.Load and Checkpoint.Load), IDX (raw and
+/// gzip, from a path and from a non-seekable stream) and CIFAR-10. Each mutated file either loads, or fails with an <see cref="InvalidDataException"/> whose message
 /// names the file; no other exception type escapes. Every load is also held to an allocation bound:
 /// <c>allocated ≤ 8 × file size + 4 × inflated + 1 MiB</c>, where inflated is what gunzip yields from the file (0 when it
 /// is not gzip), so no header field, gzip trailer or dimension product can size an allocation beyond the bytes present.
@@ -272,6 +272,93 @@ public class ReaderFuzzTests
         }
 
         public override Tensor<float> Forward(Tensor<float> x) => x;
+    }
+
+    // ---- checkpoints: the same format, with metadata that Checkpoint.Load parses (settings, positions, generator states)
+
+    private sealed record CheckpointRun(Sequential<float> Model, Adam<float> Optimizer, StepLr Scheduler, Rng Dropout)
+    {
+        public static CheckpointRun New()
+        {
+            var rng = new Rng(5);
+            var model = new Sequential<float>(new Linear<float>(3, 4, rng: rng), new Linear<float>(4, 2, rng: rng));
+            var parameters = model.Parameters();
+            var optimizer = new Adam<float>([new ParamGroup<float>(parameters.Take(2), lr: 0.01), new ParamGroup<float>(parameters.Skip(2))], lr: 0.02);
+            return new CheckpointRun(model, optimizer, new StepLr(optimizer, stepSize: 1, gamma: 0.5), new Rng(6));
+        }
+
+        public Dictionary<string, Rng> Generators => new() { ["dropout"] = Dropout };
+    }
+
+    private static byte[] SeedCheckpoint(string path)
+    {
+        var run = CheckpointRun.New();
+        var x = Tensor.Normal<float>(new Shape(5, 3), 0, 1, new Rng(8));
+        for (int i = 0; i < 2; i++)
+        {
+            run.Optimizer.ZeroGrad();
+            run.Model.Forward(x).Square().Sum().Backward();
+            run.Optimizer.Step();
+        }
+        run.Scheduler.Step();
+        Checkpoint.Save(path, run.Model, run.Optimizer, run.Scheduler, new TrainingPosition(1, 2), run.Generators);
+        return File.ReadAllBytes(path);
+    }
+
+    // The seed with its header rebuilt by `change` (the data section is kept, so offsets stay valid).
+    private static byte[] WithHeader(byte[] file, Action<System.Text.Json.Nodes.JsonObject> change)
+    {
+        int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(file.AsSpan(8, headerLength))!.AsObject();
+        change(header);
+        return SafeTensorsFile(Encoding.UTF8.GetBytes(header.ToJsonString()), 0).Concat(file[(8 + headerLength)..]).ToArray();
+    }
+
+    private static IEnumerable<(string What, byte[] File)> CheckpointMutations(byte[] seed)
+    {
+        var rng = new Rng(20261204);
+        int headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(seed);
+        yield return ("the seed checkpoint", seed);
+        for (int i = 0; i < 80; i++)
+        {
+            var bytes = FlipBytes(seed, rng, headerEnd, out string what);
+            yield return ($"byte flips #{i}: {what}", bytes);
+        }
+        string[] garbage = ["", "x", "-1", "0", "1e400", "NaN", "-Infinity", "99999999999999999999", "2147483648", "[1,2]", "{\"a\":1}", "null",
+                            "0x10", " 1", "1.5", new string('9', 400), "\u0000", "sgd", "adam", "[]", "{}", "[0.5]", "[\"a\"]"];
+        var keys = System.Text.Json.Nodes.JsonNode.Parse(seed.AsSpan(8, headerEnd - 8))!["__metadata__"]!.AsObject().Select(kv => kv.Key).ToArray();
+        for (int i = 0; i < 150; i++)
+        {
+            string key = keys[rng.NextInt(keys.Length)], value = garbage[rng.NextInt(garbage.Length)];
+            yield return ($"metadata '{key}' = '{value}'", WithHeader(seed, h => h["__metadata__"]![key] = value));
+        }
+        foreach (string key in keys)
+            yield return ($"metadata '{key}' removed", WithHeader(seed, h => h["__metadata__"]!.AsObject().Remove(key)));
+        var tensors = System.Text.Json.Nodes.JsonNode.Parse(seed.AsSpan(8, headerEnd - 8))!.AsObject().Select(kv => kv.Key).Where(k => k != "__metadata__").ToArray();
+        foreach (string name in tensors)
+            yield return ($"tensor '{name}' renamed", WithHeader(seed, h =>
+            {
+                var entry = h[name]!;
+                h.Remove(name);
+                h[name + ".x"] = entry;
+            }));
+    }
+
+    [Test]
+    public void CheckpointMutationsLoadOrNameTheFile()
+    {
+        var findings = new Findings();
+        var seed = SeedCheckpoint(_dir.File("seed.safetensors"));
+        foreach (var (what, bytes) in CheckpointMutations(seed))
+        {
+            string path = Write(bytes);
+            var run = CheckpointRun.New();
+            Probe(findings, $"{what} (Checkpoint.Load)", bytes, path, () => Checkpoint.Load(path, run.Model, run.Optimizer, run.Scheduler, run.Generators));
+            Probe(findings, $"{what} (Checkpoint.Load, model only)", bytes, path, () => Checkpoint.Load(path, CheckpointRun.New().Model));
+            File.Delete(path);
+        }
+        Assert.That(findings.Loaded, Is.GreaterThan(0), "the seed checkpoint itself must load");
+        findings.AssertClean("checkpoints");
     }
 
     // ---- IDX
