@@ -198,7 +198,7 @@ public readonly struct Batch<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (b.OneHotClasses == classes) return b.Targets!;
         if (b.Targets is null || b.Targets.Shape[1] != classes)
         {
-            b.OneHot = new T[checked(b.Size * classes)];
+            b.OneHot = new T[Dataset<T>.TableLength("Batch.OneHot", b.Size, classes)];
             b.Targets = new Tensor<T>(b.OneHot, new Shape(b.Size, classes));
         }
         Dataset<T>.OneHotInto(b.Labels, classes, b.OneHot);

@@ -79,11 +79,7 @@ public static class SafeTensors
         return result;
     }
 
-    internal static FileStream OpenRead(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-    }
+    internal static FileStream OpenRead(string path) => InputFile.Open(path, "SafeTensors file");
 
     internal static void ReadLittleEndian<T>(Stream stream, Span<T> destination, string path) where T : unmanaged
     {

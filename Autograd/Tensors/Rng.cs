@@ -102,9 +102,13 @@ public sealed class Rng
         }
     }
 
-    /// <summary>Fills <paramref name="destination"/> uniformly in [<paramref name="low"/>, <paramref name="high"/>).</summary>
+    /// <summary>
+    /// Fills <paramref name="destination"/> uniformly in [<paramref name="low"/>, <paramref name="high"/>); the bounds must be
+    /// finite and representable in <typeparamref name="T"/>, with high ≥ low.
+    /// </summary>
     public void FillUniform<T>(Span<T> destination, double low, double high) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckUniformBounds<T>("Rng.FillUniform", low, high);
         double width = high - low;
         T lo = T.CreateChecked(low), hi = T.CreateChecked(high);
         for (int i = 0; i < destination.Length; i++)
@@ -115,9 +119,31 @@ public sealed class Rng
         }
     }
 
-    /// <summary>Fills <paramref name="destination"/> from N(<paramref name="mean"/>, <paramref name="std"/>²).</summary>
+    /// <summary>
+    /// Fills <paramref name="destination"/> from N(<paramref name="mean"/>, <paramref name="std"/>²); mean and std must be finite,
+    /// std ≥ 0, and mean ± 10·std representable in <typeparamref name="T"/>.
+    /// </summary>
     public void FillNormal<T>(Span<T> destination, double mean, double std) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckNormalParameters<T>("Rng.FillNormal", mean, std);
         for (int i = 0; i < destination.Length; i++) destination[i] = T.CreateChecked(mean + std * NextNormal());
+    }
+
+    // Infinite or unrepresentable bounds would give NaN (−∞ + ∞·u) or values clamped to the type's largest finite value.
+    internal static void CheckUniformBounds<T>(string op, double low, double high) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(high >= low))
+            throw new ArgumentException($"{op}: high ({high}) must be ≥ low ({low}).");
+        if (!double.IsFinite(high - low) || !T.IsFinite(T.CreateChecked(low)) || !T.IsFinite(T.CreateChecked(high)))
+            throw new ArgumentException($"{op}: bounds [{low}, {high}) must be finite in {Tensor<T>.DType}, and so must their width.");
+    }
+
+    // |z| of a Box–Muller sample stays below 8.6 (the first uniform is at least 2^−53), so mean ± 10·std bounds every value.
+    internal static void CheckNormalParameters<T>(string op, double mean, double std) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(std >= 0))
+            throw new ArgumentException($"{op}: std must be ≥ 0 (got {std}).");
+        if (!T.IsFinite(T.CreateChecked(Math.Abs(mean) + 10 * std)))
+            throw new ArgumentException($"{op}: mean {mean} ± 10·std {std} must be finite in {Tensor<T>.DType}.");
     }
 }
