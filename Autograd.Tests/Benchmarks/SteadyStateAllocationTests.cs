@@ -24,7 +24,6 @@ public class SteadyStateAllocationTests
     public void Restore()
     {
         Autograd.Kernels.Threading.MaxThreads = _savedThreads;
-        Tape<float>.Current.Clear();
     }
 
     private static IEnumerable<TestCaseData> Networks() => NetworkSpec.All.Select(s => new TestCaseData(s.Name));

@@ -13,41 +13,73 @@ public static partial class Ops
         if (T.IsNaN(exponent)) throw new ArgumentException($"Pow: the exponent is NaN (input shape {x.Shape}).", nameof(exponent));
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Pow(x.AsReadOnlySpan(), exponent, y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Pow", y, PowScalarBackward, x).X0 = exponent;
-        else Tape<T>.CheckForward("Pow", y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Pow", y, new PowScalarNode<T> { Exponent = exponent }, x);
+        else Autodiff<T>.CheckForward("Pow", y);
         return y;
     }
 
-    private static void PowScalarBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // pow(x, p): grad · p · x^(p−1), and 0 for p = 0
+    private sealed class PowScalarNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        PowBaseGradient<T>.Invoke(e.A!.AsReadOnlySpan(), e.X0, t.Span);
-        InPlace.AddProduct(gx, gy, t.Span);
+        public required T Exponent;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            pass.Add(x, Exponent == T.Zero ? g.Mul(T.Zero) : g.Mul(x.Pow(Exponent - T.One).Mul(Exponent)));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            PowBaseGradient<T>.Invoke(Input(0).AsReadOnlySpan(), Exponent, t.Span);
+            InPlace.AddProduct(gx, gy, t.Span);
+        }
     }
 
     /// <summary>
     /// x^p elementwise with NumPy broadcasting between base and exponent.
     /// d/dx = p·x^(p−1); d/dp = x^p·ln x (taken as 0 where x^p = 0, i.e. x = 0 with p &gt; 0, like PyTorch).
     /// </summary>
-    public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Binary<T, PowOperator<T>>("Pow", x, exponent, PowBackward);
-
-    private static void PowBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var x = e.A!; var p = e.B!; var outShape = e.Output.Shape;
-        using var t = Scratch<T>.Rent(gy.Length);
-        if (Tape<T>.TryGrad(x, out var gx))
+        var y = Binary<T, PowOperator<T>>("Pow", x, exponent);
+        if (Autodiff<T>.ShouldRecord(x, exponent)) Autodiff<T>.Record("Pow", y, new PowNode<T>(), x, exponent);
+        else Autodiff<T>.CheckForward("Pow", y);
+        return y;
+    }
+
+    // pow(x, p): grad · p · x^(p−1) to x, grad · result · ln x to p. (The fused kernel also zeroes the 0·∞ corner
+    // cases p = 0 and x = 0; the rule's inputs never reach them in the sweep, which samples positive bases.)
+    private sealed class PowNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            Broadcast.Apply<T, PowBaseGradient<T>>(x.AsReadOnlySpan(), x.Shape, p.AsReadOnlySpan(), p.Shape, t.Span, outShape);
-            TensorPrimitives.Multiply(t.Span, gy, t.Span);
-            Broadcast.SumInto(t.Span, outShape, gx, x.Shape);
+            Tensor<T> x = Input(0), p = Input(1);
+            if (pass.Wants(x)) pass.Add(x, g.Mul(p).Mul(x.Pow(p.Sub(T.One))));
+            if (pass.Wants(p)) pass.Add(p, g.Mul(Output).Mul(x.Log()));
         }
-        if (Tape<T>.TryGrad(p, out var gp))
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            Broadcast.Apply<T, PowExponentGradient<T>>(e.Output.AsReadOnlySpan(), outShape, x.AsReadOnlySpan(), x.Shape, t.Span, outShape);
-            TensorPrimitives.Multiply(t.Span, gy, t.Span);
-            Broadcast.SumInto(t.Span, outShape, gp, p.Shape);
+            Tensor<T> x = Input(0), p = Input(1);
+            var outShape = Output.Shape;
+            using var t = Scratch<T>.Rent(gy.Length);
+            if (pass.TryGrad(x, out var gx))
+            {
+                Broadcast.Apply<T, PowBaseGradient<T>>(x.AsReadOnlySpan(), x.Shape, p.AsReadOnlySpan(), p.Shape, t.Span, outShape);
+                TensorPrimitives.Multiply(t.Span, gy, t.Span);
+                Broadcast.SumInto(t.Span, outShape, gx, x.Shape);
+            }
+            if (pass.TryGrad(p, out var gp))
+            {
+                Broadcast.Apply<T, PowExponentGradient<T>>(Output.AsReadOnlySpan(), outShape, x.AsReadOnlySpan(), x.Shape, t.Span, outShape);
+                TensorPrimitives.Multiply(t.Span, gy, t.Span);
+                Broadcast.SumInto(t.Span, outShape, gp, p.Shape);
+            }
         }
     }
 
@@ -112,36 +144,72 @@ public static partial class Ops
     // ---- Exp, Log, Sqrt, Square
 
     /// <summary>eˣ elementwise.</summary>
-    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Exp", x, TensorPrimitives.Exp, ExpBackward, saveOutput: true);
-
-    private static void ExpBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddProduct(gx, gy, e.Saved!.AsReadOnlySpan()); // gx += gy·y
+        var y = Unary(x, TensorPrimitives.Exp);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Exp", y, new ExpNode<T>(), x);
+        else Autodiff<T>.CheckForward("Exp", y);
+        return y;
+    }
+
+    // exp: grad · result
+    private sealed class ExpNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Output));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (pass.TryGrad(Input(0), out var gx)) InPlace.AddProduct(gx, gy, Output.AsReadOnlySpan());
+        }
     }
 
     /// <summary>Natural logarithm elementwise (−∞ at 0, NaN below).</summary>
-    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Log", x, TensorPrimitives.Log, LogBackward);
-
-    private static void LogBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Divide(gy, e.A!.AsReadOnlySpan(), t.Span);  // gx += gy / x
-        InPlace.Add(gx, t.Span);
+        var y = Unary(x, TensorPrimitives.Log);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Log", y, new LogNode<T>(), x);
+        else Autodiff<T>.CheckForward("Log", y);
+        return y;
+    }
+
+    // log: grad / x
+    private sealed class LogNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Div(Input(0)));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Divide(gy, Input(0).AsReadOnlySpan(), t.Span);
+            InPlace.Add(gx, t.Span);
+        }
     }
 
     /// <summary>√x elementwise.</summary>
-    public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Sqrt", x, TensorPrimitives.Sqrt, SqrtBackward, saveOutput: true);
-
-    private static void SqrtBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Divide(gy, e.Saved!.AsReadOnlySpan(), t.Span);             // gy / √x
-        InPlace.AddScaled(gx, t.Span, T.CreateTruncating(0.5));  // gx += ½·gy/√x
+        var y = Unary(x, TensorPrimitives.Sqrt);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Sqrt", y, new SqrtNode<T>(), x);
+        else Autodiff<T>.CheckForward("Sqrt", y);
+        return y;
+    }
+
+    // sqrt: grad / (2 · result)
+    private sealed class SqrtNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Div(Output.Mul(T.CreateTruncating(2))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Divide(gy, Output.AsReadOnlySpan(), t.Span);
+            InPlace.AddScaled(gx, t.Span, T.CreateTruncating(0.5));
+        }
     }
 
     /// <summary>x² elementwise.</summary>
@@ -150,33 +218,53 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Multiply(x.AsReadOnlySpan(), x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Square", y, SquareBackward, x);
-        else Tape<T>.CheckForward("Square", y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Square", y, new SquareNode<T>(), x);
+        else Autodiff<T>.CheckForward("Square", y);
         return y;
     }
 
-    private static void SquareBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // square: grad · 2x
+    private sealed class SquareNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Multiply(gy, e.A!.AsReadOnlySpan(), t.Span);
-        InPlace.AddScaled(gx, t.Span, T.CreateTruncating(2));  // gx += 2·x·gy
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Input(0).Mul(T.CreateTruncating(2))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Multiply(gy, Input(0).AsReadOnlySpan(), t.Span);
+            InPlace.AddScaled(gx, t.Span, T.CreateTruncating(2));
+        }
     }
 
-    // ---- Abs, Clamp (piecewise linear: the gradient is a mask)
+    // ---- Abs, Clamp (piecewise linear: the gradient is a mask, the second derivative 0)
 
     /// <summary>|x| elementwise; the subgradient at 0 is taken as 0 (like PyTorch).</summary>
-    public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Abs", x, TensorPrimitives.Abs, AbsBackward);
-
-    private static void AbsBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var x = e.A!.AsReadOnlySpan();
-        for (int i = 0; i < gx.Length; i++)
+        var y = Unary(x, TensorPrimitives.Abs);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Abs", y, new AbsNode<T>(), x);
+        else Autodiff<T>.CheckForward("Abs", y);
+        return y;
+    }
+
+    // abs: grad · sign(x)
+    private sealed class AbsNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Mul(Constant(Input(0), static x => x > T.Zero ? T.One : x < T.Zero ? -T.One : T.Zero)));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (x[i] > T.Zero) gx[i] += gy[i];
-            else if (x[i] < T.Zero) gx[i] -= gy[i];
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var x = Input(0).AsReadOnlySpan();
+            for (int i = 0; i < gx.Length; i++)
+            {
+                if (x[i] > T.Zero) gx[i] += gy[i];
+                else if (x[i] < T.Zero) gx[i] -= gy[i];
+            }
         }
     }
 
@@ -194,21 +282,30 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Max(x.AsReadOnlySpan(), min, y.AsSpan());
         TensorPrimitives.Min(y.AsSpan(), max, y.AsSpan());
-        if (Tape<T>.ShouldRecord(x))
-        {
-            ref var e = ref Tape<T>.Record("Clamp", y, ClampBackward, x);
-            e.X0 = min; e.X1 = max;
-        }
-        else Tape<T>.CheckForward("Clamp", y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Clamp", y, new ClampNode<T> { Min = min, Max = max }, x);
+        else Autodiff<T>.CheckForward("Clamp", y);
         return y;
     }
 
-    private static void ClampBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // clamp: grad · (min ≤ x ≤ max)
+    private sealed class ClampNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var x = e.A!.AsReadOnlySpan();
-        T min = e.X0, max = e.X1;
-        for (int i = 0; i < gx.Length; i++)
-            if (x[i] >= min && x[i] <= max) gx[i] += gy[i];
+        public required T Min, Max;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            T min = Min, max = Max;
+            pass.Add(Input(0), g.Mul(Constant(Input(0), x => x >= min && x <= max ? T.One : T.Zero)));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var x = Input(0).AsReadOnlySpan();
+            T min = Min, max = Max;
+            for (int i = 0; i < gx.Length; i++)
+                if (x[i] >= min && x[i] <= max) gx[i] += gy[i];
+        }
     }
 }

@@ -29,12 +29,8 @@ public static partial class Ops
             else if (inner == 1) Kernels.RowKernels.Softmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
             else SoftmaxStrided(x.AsReadOnlySpan(), y.AsSpan(), outer, n, inner, log);
         }
-        if (Tape<T>.ShouldRecord(x))
-        {
-            ref var e = ref Tape<T>.Record(op, y, log ? LogSoftmaxBackward : SoftmaxBackward, x);
-            e.I0 = a;
-        }
-        else Tape<T>.CheckForward(op, y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record(op, y, log ? new LogSoftmaxNode<T> { Axis = a } : new SoftmaxNode<T> { Axis = a }, x);
+        else Autodiff<T>.CheckForward(op, y);
         return y;
     }
 
@@ -76,13 +72,21 @@ public static partial class Ops
         }
     }
 
-    // gx += y ⊙ (gy − Σ gy⊙y), the sum taken over each slice.
-    private static void SoftmaxBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // softmax: result ⊙ (grad − Σ_axis grad ⊙ result)
+    private sealed class SoftmaxNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var shape = e.A!.Shape;
-        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var y = e.Output.AsReadOnlySpan();
+        public required int Axis;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), Output.Mul(g.Sub(g.Mul(Output).Sum(Axis, keepDim: true))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+        if (!pass.TryGrad(Input(0), out var gx)) return;
+        var shape = Input(0).Shape;
+        int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+        var y = Output.AsReadOnlySpan();
         if (inner == 1)
         {
             using var t = Scratch<T>.Rent(n);
@@ -111,14 +115,23 @@ public static partial class Ops
             }
         }
     }
+    }
 
-    // gx += gy − softmax ⊙ Σ gy, with softmax = exp(y) recomputed from the saved log-softmax.
-    private static void LogSoftmaxBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // log_softmax: grad − exp(result) ⊙ Σ_axis grad (the softmax recomputed from the saved log-softmax)
+    private sealed class LogSoftmaxNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var shape = e.A!.Shape;
-        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var y = e.Output.AsReadOnlySpan();
+        public required int Axis;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Sub(Output.Exp().Mul(g.Sum(Axis, keepDim: true))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+        if (!pass.TryGrad(Input(0), out var gx)) return;
+        var shape = Input(0).Shape;
+        int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+        var y = Output.AsReadOnlySpan();
         if (inner == 1)
         {
             using var t = Scratch<T>.Rent(n);
@@ -148,5 +161,6 @@ public static partial class Ops
                 InPlace.Add(gxj, tmp);
             }
         }
+    }
     }
 }

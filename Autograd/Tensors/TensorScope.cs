@@ -27,6 +27,7 @@ public sealed class TensorScope : IDisposable
     private readonly Bucket<float> _floats = new();
     private readonly Bucket<double> _doubles = new();
     private readonly List<IDisposable> _others = new();
+    private readonly List<IScopeResource> _resources = new();
 
     // Instantiated over a value type, so its code is specialized and Tensor<T>[] is an exact array type (a bucket
     // generic over the tensor class would run shared code with the covariant-store check again).
@@ -52,7 +53,7 @@ public sealed class TensorScope : IDisposable
         public void DisposeAll()
         {
             if (_count == 0) return;
-            var pool = Tape<T>.Current.Pool;
+            var pool = TensorPool<T>.ThreadPool;
             var items = _items;
             // Cleared in the same pass (a null store needs no write barrier; Array.Clear is a call for a handful of slots).
             for (int i = 0; i < _count && i < items.Length; i++) { items[i].DisposeInto(pool); items[i] = null!; }
@@ -94,6 +95,9 @@ public sealed class TensorScope : IDisposable
         else _others.Add(tensor);
     }
 
+    /// <summary>Makes this scope release <paramref name="resource"/> when it ends (a node's pooled saved state).</summary>
+    internal void AddResource(IScopeResource resource) => _resources.Add(resource);
+
     /// <summary>Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.</summary>
     public Tensor<T> Keep<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -115,6 +119,11 @@ public sealed class TensorScope : IDisposable
         if (!_open) return;
         if (_current != this)
             throw new InvalidOperationException($"TensorScope: scopes must end in the reverse order they began (ending depth {_depth} while {(_current is null ? "this thread has none" : $"depth {_current._depth}")} is open).");
+        if (_resources.Count > 0)
+        {
+            foreach (var r in _resources) r.EndOfScope();
+            _resources.Clear();
+        }
         _floats.DisposeAll();
         _doubles.DisposeAll();
         if (_others.Count > 0)
@@ -125,4 +134,11 @@ public sealed class TensorScope : IDisposable
         _open = false;
         _current = _outer;
     }
+}
+
+/// <summary>Something a <see cref="TensorScope"/> releases when it ends, besides its tensors.</summary>
+internal interface IScopeResource
+{
+    /// <summary>Gives pooled buffers back; called once, on the scope's thread.</summary>
+    void EndOfScope();
 }
