@@ -4,6 +4,7 @@ using Autograd.Examples.Training;
 using Autograd.Nn;
 using Autograd.Nn.Data;
 using Autograd.Tests.Data;
+using Autograd.Tests.Onnx;
 
 namespace Autograd.Tests.Examples;
 
@@ -98,6 +99,36 @@ public class ExamplesTests
     }
 
     [Test]
+    public void TrainedNetworkExportsToOnnxAndRunsInOnnxRuntime()
+    {
+        using var dir = new TempDir();
+        var recipe = Models.Mlp2 with { Epochs = 1 };
+        var log = new StringWriter();
+        var data = Small(recipe, 500, 200);
+        var trainer = new Trainer(recipe, data, log);
+        trainer.Run();
+        TrainCommand.WriteOnnx(dir.File("mlp2.onnx"), trainer.Model!, data, log);
+        Assert.That(log.ToString(), Does.Contain("mlp2.onnx (ONNX opset 17, input [batch, 784])"));
+
+        var test = data.Test.FeaturesTensor();
+        Tensor<float> expected;
+        using (Grad.NoGrad()) expected = trainer.Model!.Eval().Forward(test);
+        var (values, shape) = OnnxRuntimeRunner.Run(File.ReadAllBytes(dir.File("mlp2.onnx")), test);
+        Assert.That(shape, Is.EqualTo(new[] { 200, 10 }));
+        Assert.That(OnnxRuntimeRunner.RelativeDifference<float>(values, expected.AsReadOnlySpan()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void OnnxOptionRefusesACustomNetworkBeforeTraining()
+    {
+        using var dir = new TempDir();
+        var stderr = new StringWriter();
+        Assert.That(Run(stderr, "train", "--model", "residual", "--onnx", dir.File("residual.onnx")), Is.EqualTo(2));
+        Assert.That(stderr.ToString(), Does.Contain("the model (type ResidualMlp) has no ONNX mapping"));
+        Assert.That(Directory.GetFiles(dir.Path), Is.Empty);
+    }
+
+    [Test]
     public void LabL4RunsOnCifarFormatFolder()
     {
         using var dir = new TempDir();
@@ -132,12 +163,14 @@ public class ExamplesTests
         Assert.That(Run("train", "--lab", "L3", "--model", "mlp1"), Is.Not.EqualTo(0));
     }
 
-    private static int Run(params string[] args)
+    private static int Run(params string[] args) => Run(TextWriter.Null, args);
+
+    private static int Run(TextWriter error, params string[] args)
     {
         var (stdout, stderr) = (Console.Out, Console.Error);
         try
         {
-            Console.SetOut(TextWriter.Null); Console.SetError(TextWriter.Null);
+            Console.SetOut(TextWriter.Null); Console.SetError(error);
             return (int)typeof(TrainCommand).Assembly.EntryPoint!.Invoke(null, [args])!;
         }
         finally { Console.SetOut(stdout); Console.SetError(stderr); }

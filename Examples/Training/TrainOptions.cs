@@ -11,6 +11,7 @@ internal sealed record TrainOptions
     public ulong? Seed { get; init; }
     public int? Threads { get; init; }
     public string? OutDirectory { get; init; }
+    public string? OnnxPath { get; init; }
 
     /// <summary>The recipe with every option that was given applied.</summary>
     public Recipe ApplyTo(Recipe r) => r with
