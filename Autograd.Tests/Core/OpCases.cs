@@ -104,6 +104,8 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("Log", [[3, 4]], x => x[0].Log(), InputKind.Positive),
         new("Sqrt", [[3, 4]], x => x[0].Sqrt(), InputKind.Positive),
         new("Square", [[3, 4]], x => x[0].Square()),
+        new("Sin", [[3, 4]], x => x[0].Sin()),
+        new("Cos", [[3, 4]], x => x[0].Cos()),
         new("Square scalar", [[]], x => x[0].Square()),
         new("Abs", [[3, 4]], x => x[0].Abs(), InputKind.AwayFromKinks),
         new("Clamp -1..1", [[4, 5]], x => x[0].Clamp(C(-1), C(1)), InputKind.AwayFromUnitBounds),

@@ -238,6 +238,38 @@ public static partial class Ops
         }
     }
 
+    // ---- Sin, Cos (each other's derivative, so every order is available)
+
+    /// <summary>sin x elementwise.</summary>
+    public static Tensor<T> Sin<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = Unary(x, TensorPrimitives.Sin);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Sin", y, new SinNode<T>(), x);
+        else Autodiff<T>.CheckForward("Sin", y);
+        return y;
+    }
+
+    // sin: grad · cos x
+    private sealed class SinNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Input(0).Cos()));
+    }
+
+    /// <summary>cos x elementwise.</summary>
+    public static Tensor<T> Cos<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = Unary(x, TensorPrimitives.Cos);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Cos", y, new CosNode<T>(), x);
+        else Autodiff<T>.CheckForward("Cos", y);
+        return y;
+    }
+
+    // cos: −grad · sin x
+    private sealed class CosNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Input(0).Sin()).Neg());
+    }
+
     // ---- Abs, Clamp (piecewise linear: the gradient is a mask, the second derivative 0)
 
     /// <summary>|x| elementwise; the subgradient at 0 is taken as 0 (like PyTorch).</summary>
