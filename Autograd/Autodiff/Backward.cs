@@ -14,30 +14,59 @@ internal static class Autodiff<T> where T : unmanaged, IFloatingPointIeee754<T>
         Grad.IsEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
 
     /// <summary>
-    /// Makes <paramref name="node"/> the grad_fn of <paramref name="output"/>, with the op's inputs in argument order.
-    /// Call only when <see cref="ShouldRecord"/> is true.
+    /// Records the op that produced <paramref name="output"/>: returns its node (a <typeparamref name="TNode"/>, for the
+    /// caller to store what the derivative needs) with the op's inputs in argument order. Call only when
+    /// <see cref="ShouldRecord"/> is true. Inside a <see cref="TensorScope"/> the node object of the same op in the
+    /// scope's previous use is reused (a training step records the same ops every time), so a steady-state step
+    /// allocates no nodes.
     /// </summary>
-    public static void Record(string op, Tensor<T> output, Node<T> node, Tensor<T> a, Tensor<T>? b = null, Tensor<T>? c = null)
+    public static TNode Record<TNode>(string op, Tensor<T> output, Tensor<T> a, Tensor<T>? b = null, Tensor<T>? c = null)
+        where TNode : Node<T>, new()
     {
-        node.Name = op;
-        node.Output = output;
+        var node = NewNode<TNode>(output);
         node.Inputs[0] = a;
         int count = 1;
-        // Only non-null inputs are stored: each reference store is a write barrier.
-        if (b is not null) { node.Inputs[1] = b; count = 2; }
+        // Only non-null inputs are stored: each reference store is a write barrier (nulls need none).
+        if (b is not null) { node.Inputs[1] = b; count = 2; } else node.Inputs[1] = null;
         if (c is not null) { node.Inputs[count] = c; count++; }
+        if (count < 3) node.Inputs[2] = null;
+        node.ManyInputs = null;
         node.InputCount = count;
-        output.SetGradFn(node);
-        if (Grad.DetectAnomaly) CheckRecorded(node);
+        Attach(op, output, node);
+        return node;
     }
 
-    /// <summary>Like <see cref="Record(string, Tensor{T}, Node{T}, Tensor{T}, Tensor{T}?, Tensor{T}?)"/> for any number of inputs (the array is kept).</summary>
+    /// <summary>Like <see cref="Record{TNode}(string, Tensor{T}, Tensor{T}, Tensor{T}?, Tensor{T}?)"/> for any number of inputs (the array is kept).</summary>
+    public static TNode Record<TNode>(string op, Tensor<T> output, Tensor<T>[] inputs) where TNode : Node<T>, new()
+    {
+        var node = NewNode<TNode>(output);
+        node.Inputs = default;
+        node.ManyInputs = inputs;
+        node.InputCount = inputs.Length;
+        Attach(op, output, node);
+        return node;
+    }
+
+    /// <summary>Records <paramref name="node"/> (created by the caller, never reused) as the op that produced <paramref name="output"/>.</summary>
     public static void Record(string op, Tensor<T> output, Node<T> node, Tensor<T>[] inputs)
+    {
+        node.ManyInputs = inputs;
+        node.InputCount = inputs.Length;
+        Attach(op, output, node);
+    }
+
+    // A result whose storage a scope owns ends with the scope, and so may its node; any other result keeps its own.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TNode NewNode<TNode>(Tensor<T> output) where TNode : Node<T>, new() =>
+        output.IsScoped && TensorScope.Current is { } scope ? scope.ReuseNode<TNode>() : new TNode();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Attach(string op, Tensor<T> output, Node<T> node)
     {
         node.Name = op;
         node.Output = output;
-        node.ManyInputs = inputs;
-        node.InputCount = inputs.Length;
+        node.Freed = false;
+        node.Site = null;
         output.SetGradFn(node);
         if (Grad.DetectAnomaly) CheckRecorded(node);
     }
@@ -130,6 +159,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
     public static void Run(Tensor<T> root, Tensor<T>? gradOutput, bool retainGraph, bool createGraph)
     {
         ArgumentNullException.ThrowIfNull(root);
+        if (root.IsDisposed) ThrowDisposedRoot(root, "Backward");
         if (!root.RequiresGrad || (gradOutput is null ? root.Length != 1 : gradOutput.Shape != root.Shape))
             ThrowBadBackward(root, gradOutput);
         var pass = Rent();
@@ -147,6 +177,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         for (int i = 0; i < outputs.Length; i++)
         {
             var y = outputs[i] ?? throw new ArgumentNullException(nameof(outputs), $"Grad: output {i} is null.");
+            if (y.IsDisposed) ThrowDisposedRoot(y, "Grad");
             if (!y.RequiresGrad)
                 throw new ArgumentException($"Grad: output {i} (shape {y.Shape}) does not require grad: nothing that produced it requires grad (or it ran under Grad.NoGrad()).", nameof(outputs));
             var g = gradOutputs?[i];
@@ -175,6 +206,12 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         }
         finally { pass.ReturnToThread(); }
     }
+
+    // A disposed root's nodes may already serve the next use of its scope: its graph is gone.
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposedRoot(Tensor<T> root, string op) =>
+        throw new ObjectDisposedException($"Tensor{root.Shape}",
+            $"{op}: this tensor was disposed, e.g. when its TensorScope ended, and its graph with it; back-propagate inside the scope.");
 
     // Out of line: building these messages inline gave every Backward call a large, zeroed frame.
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]

@@ -59,8 +59,7 @@ public abstract class CustomFunction<T> where T : unmanaged, IFloatingPointIeee7
         // The output must be a tensor of its own: an input (or a view of one) returned as is cannot get a grad_fn.
         if (Array.Exists(copy, t => ReferenceEquals(t, y)) || y.Base is not null) y = y.Clone();
         var node = new FunctionNode(this, ctx);
-        if (copy.Length <= 3) Autodiff<T>.Record(Name, y, node, copy[0], copy.Length > 1 ? copy[1] : null, copy.Length > 2 ? copy[2] : null);
-        else Autodiff<T>.Record(Name, y, node, copy);
+        Autodiff<T>.Record(Name, y, node, copy);
         return y;
     }
 

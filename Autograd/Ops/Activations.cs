@@ -10,7 +10,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Max(x.AsReadOnlySpan(), T.Zero, y.AsSpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Relu", y, new ReluNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ReluNode<T>>("Relu", y, x);
         else Autodiff<T>.CheckForward("Relu", y);
         return y;
     }
@@ -41,7 +41,11 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape);
         var xs = x.AsReadOnlySpan(); var ys = y.AsSpan();
         for (int i = 0; i < ys.Length; i++) ys[i] = xs[i] > T.Zero ? xs[i] : negativeSlope * xs[i];
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("LeakyRelu", y, new LeakyReluNode<T> { NegativeSlope = negativeSlope }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<LeakyReluNode<T>>("LeakyRelu", y, x);
+            node.NegativeSlope = negativeSlope;
+        }
         else Autodiff<T>.CheckForward("LeakyRelu", y);
         return y;
     }
@@ -49,7 +53,7 @@ public static partial class Ops
     // leaky_relu: grad · (x > 0 ? 1 : slope)
     private sealed class LeakyReluNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required T NegativeSlope;
+        public T NegativeSlope;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
@@ -72,7 +76,7 @@ public static partial class Ops
     {
         // 1/(1 + e^−x) is stable on both sides: e^−x overflows to +∞ for very negative x, and 1/∞ = 0.
         var y = Unary(x, TensorPrimitives.Sigmoid);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Sigmoid", y, new SigmoidNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SigmoidNode<T>>("Sigmoid", y, x);
         else Autodiff<T>.CheckForward("Sigmoid", y);
         return y;
     }
@@ -94,7 +98,7 @@ public static partial class Ops
     public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Tanh);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Tanh", y, new TanhNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<TanhNode<T>>("Tanh", y, x);
         else Autodiff<T>.CheckForward("Tanh", y);
         return y;
     }

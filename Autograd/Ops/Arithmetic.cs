@@ -16,7 +16,7 @@ public static partial class Ops
     public static Tensor<T> Add<T>(this Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Binary<T, AddOperator<T>>("Add", a, b);
-        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record("Add", y, new AddNode<T>(), a, b);
+        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record<AddNode<T>>("Add", y, a, b);
         else Autodiff<T>.CheckForward("Add", y);
         return y;
     }
@@ -39,7 +39,7 @@ public static partial class Ops
     public static Tensor<T> Sub<T>(this Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Binary<T, SubtractOperator<T>>("Sub", a, b);
-        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record("Sub", y, new SubNode<T>(), a, b);
+        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record<SubNode<T>>("Sub", y, a, b);
         else Autodiff<T>.CheckForward("Sub", y);
         return y;
     }
@@ -71,7 +71,7 @@ public static partial class Ops
     public static Tensor<T> Mul<T>(this Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Binary<T, MultiplyOperator<T>>("Mul", a, b);
-        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record("Mul", y, new MulNode<T>(), a, b);
+        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record<MulNode<T>>("Mul", y, a, b);
         else Autodiff<T>.CheckForward("Mul", y);
         return y;
     }
@@ -99,7 +99,7 @@ public static partial class Ops
     public static Tensor<T> Div<T>(this Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Binary<T, DivideOperator<T>>("Div", a, b);
-        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record("Div", y, new DivNode<T>(), a, b);
+        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record<DivNode<T>>("Div", y, a, b);
         else Autodiff<T>.CheckForward("Div", y);
         return y;
     }
@@ -140,7 +140,7 @@ public static partial class Ops
     public static Tensor<T> Neg<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Negate);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Neg", y, new NegNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<NegNode<T>>("Neg", y, x);
         else Autodiff<T>.CheckForward("Neg", y);
         return y;
     }

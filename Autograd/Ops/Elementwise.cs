@@ -13,7 +13,11 @@ public static partial class Ops
         if (T.IsNaN(exponent)) throw new ArgumentException($"Pow: the exponent is NaN (input shape {x.Shape}).", nameof(exponent));
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Pow(x.AsReadOnlySpan(), exponent, y.AsSpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Pow", y, new PowScalarNode<T> { Exponent = exponent }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<PowScalarNode<T>>("Pow", y, x);
+            node.Exponent = exponent;
+        }
         else Autodiff<T>.CheckForward("Pow", y);
         return y;
     }
@@ -21,7 +25,7 @@ public static partial class Ops
     // pow(x, p): grad · p · x^(p−1), and 0 for p = 0
     private sealed class PowScalarNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required T Exponent;
+        public T Exponent;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
@@ -46,7 +50,7 @@ public static partial class Ops
     public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Binary<T, PowOperator<T>>("Pow", x, exponent);
-        if (Autodiff<T>.ShouldRecord(x, exponent)) Autodiff<T>.Record("Pow", y, new PowNode<T>(), x, exponent);
+        if (Autodiff<T>.ShouldRecord(x, exponent)) Autodiff<T>.Record<PowNode<T>>("Pow", y, x, exponent);
         else Autodiff<T>.CheckForward("Pow", y);
         return y;
     }
@@ -147,7 +151,7 @@ public static partial class Ops
     public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Exp);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Exp", y, new ExpNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ExpNode<T>>("Exp", y, x);
         else Autodiff<T>.CheckForward("Exp", y);
         return y;
     }
@@ -168,7 +172,7 @@ public static partial class Ops
     public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Log);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Log", y, new LogNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<LogNode<T>>("Log", y, x);
         else Autodiff<T>.CheckForward("Log", y);
         return y;
     }
@@ -192,7 +196,7 @@ public static partial class Ops
     public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Sqrt);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Sqrt", y, new SqrtNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SqrtNode<T>>("Sqrt", y, x);
         else Autodiff<T>.CheckForward("Sqrt", y);
         return y;
     }
@@ -218,7 +222,7 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Multiply(x.AsReadOnlySpan(), x.AsReadOnlySpan(), y.AsSpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Square", y, new SquareNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SquareNode<T>>("Square", y, x);
         else Autodiff<T>.CheckForward("Square", y);
         return y;
     }
@@ -244,7 +248,7 @@ public static partial class Ops
     public static Tensor<T> Sin<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Sin);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Sin", y, new SinNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SinNode<T>>("Sin", y, x);
         else Autodiff<T>.CheckForward("Sin", y);
         return y;
     }
@@ -259,7 +263,7 @@ public static partial class Ops
     public static Tensor<T> Cos<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Cos);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Cos", y, new CosNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<CosNode<T>>("Cos", y, x);
         else Autodiff<T>.CheckForward("Cos", y);
         return y;
     }
@@ -276,7 +280,7 @@ public static partial class Ops
     public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Unary(x, TensorPrimitives.Abs);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Abs", y, new AbsNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<AbsNode<T>>("Abs", y, x);
         else Autodiff<T>.CheckForward("Abs", y);
         return y;
     }
@@ -314,7 +318,11 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Max(x.AsReadOnlySpan(), min, y.AsSpan());
         TensorPrimitives.Min(y.AsSpan(), max, y.AsSpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Clamp", y, new ClampNode<T> { Min = min, Max = max }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<ClampNode<T>>("Clamp", y, x);
+            node.Min = min; node.Max = max;
+        }
         else Autodiff<T>.CheckForward("Clamp", y);
         return y;
     }
@@ -322,7 +330,7 @@ public static partial class Ops
     // clamp: grad · (min ≤ x ≤ max)
     private sealed class ClampNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required T Min, Max;
+        public T Min, Max;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {

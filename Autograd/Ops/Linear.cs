@@ -28,7 +28,7 @@ public static partial class Ops
             for (int r = 0; r < rows; r++) b.CopyTo(ys.Slice(r * outF, outF));
         }
         Gemm.Multiply(false, true, rows, outF, inF, x.AsReadOnlySpan(), weight.AsReadOnlySpan(), ys, accumulate: bias is not null);
-        if (Autodiff<T>.ShouldRecord(x, weight, bias)) Autodiff<T>.Record("Linear", y, new LinearNode<T>(), x, weight, bias);
+        if (Autodiff<T>.ShouldRecord(x, weight, bias)) Autodiff<T>.Record<LinearNode<T>>("Linear", y, x, weight, bias);
         else Autodiff<T>.CheckForward("Linear", y);
         return y;
     }

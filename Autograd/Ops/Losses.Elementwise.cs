@@ -23,18 +23,16 @@ public static partial class Ops
         {
             // Reduced: Σd² in one pass (no per-element loss buffer).
             T sum = TensorPrimitives.SumOfSquares<T>(diff);
-            return FinishReducedLoss("MseLoss", y, sum, diff.Length, reduction, new MseLossNode<T> { Reduction = reduction }, pred, target);
+            return FinishReducedLoss<T, MseLossNode<T>>("MseLoss", y, sum, diff.Length, reduction, pred, target);
         }
         // Difference and square in separate buffers: TensorPrimitives runs several times slower in place.
         TensorPrimitives.Multiply(diff, diff, y.AsSpan());
-        return FinishLoss("MseLoss", y, y.AsReadOnlySpan(), reduction, new MseLossNode<T> { Reduction = reduction }, pred, target);
+        return FinishLoss<T, MseLossNode<T>>("MseLoss", y, y.AsReadOnlySpan(), reduction, pred, target);
     }
 
     // mse_loss: scale · 2(pred − target) to pred, the negative to target
-    private sealed class MseLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class MseLossNode<T> : ElementwiseLossNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Reduction Reduction;
-
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
             Tensor<T> pred = Input(0), target = Input(1);
@@ -72,7 +70,7 @@ public static partial class Ops
         InPlace.Subtract(logP, losses);                                    // log p − log(1 − p)
         InPlace.AddProduct(losses, target.AsReadOnlySpan(), logP); // t·log p + (1 − t)·log(1 − p)
         TensorPrimitives.Negate(losses, losses);
-        return FinishLoss("BceLoss", y, losses, reduction, new BceLossNode<T> { Reduction = reduction }, p, target);
+        return FinishLoss<T, BceLossNode<T>>("BceLoss", y, losses, reduction, p, target);
     }
 
     private const double BceLogFloor = -100;
@@ -90,10 +88,8 @@ public static partial class Ops
 
     // binary_cross_entropy: scale · (p − t) / max(p(1 − p), 1e-12) to p (PyTorch's form, finite at p = 0 or 1),
     // scale · (log(1 − p) − log p) to t (the clamped logs of the forward)
-    private sealed class BceLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class BceLossNode<T> : ElementwiseLossNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Reduction Reduction;
-
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
             Tensor<T> p = Input(0), t = Input(1);
@@ -153,14 +149,12 @@ public static partial class Ops
         InPlace.Subtract(softplus, losses);       // log(1 + exp(−|x|)) − x·t
         TensorPrimitives.Max(x, T.Zero, losses);
         InPlace.Add(losses, softplus);
-        return FinishLoss("BceWithLogitsLoss", y, losses, reduction, new BceWithLogitsLossNode<T> { Reduction = reduction }, logits, target);
+        return FinishLoss<T, BceWithLogitsLossNode<T>>("BceWithLogitsLoss", y, losses, reduction, logits, target);
     }
 
     // binary_cross_entropy_with_logits: scale · (σ(x) − t) to x, −scale · x to t
-    private sealed class BceWithLogitsLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class BceWithLogitsLossNode<T> : ElementwiseLossNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Reduction Reduction;
-
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
             Tensor<T> x = Input(0), t = Input(1);
@@ -206,26 +200,33 @@ public static partial class Ops
     private static Tensor<T> LossOutput<T>(Shape inputShape, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T> =>
         Tensor<T>.Uninitialized(reduction == Reduction.None ? inputShape : Shape.Scalar);
 
+    /// <summary>The node of an elementwise loss: its reduction is all the state it needs besides its inputs.</summary>
+    private abstract class ElementwiseLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Reduction Reduction;
+    }
+
     // Reduces the per-element losses into y (unless None, where they already are y) and records the op.
-    private static Tensor<T> FinishLoss<T>(string op, Tensor<T> y, ReadOnlySpan<T> losses, Reduction reduction, Node<T> node,
-        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor<T> FinishLoss<T, TNode>(string op, Tensor<T> y, ReadOnlySpan<T> losses, Reduction reduction,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T> where TNode : ElementwiseLossNode<T>, new()
     {
         return reduction == Reduction.None
-            ? Recorded(op, y, node, input, target)
-            : FinishReducedLoss(op, y, TensorPrimitives.Sum(losses), losses.Length, reduction, node, input, target);
+            ? Recorded<T, TNode>(op, y, reduction, input, target)
+            : FinishReducedLoss<T, TNode>(op, y, TensorPrimitives.Sum(losses), losses.Length, reduction, input, target);
     }
 
     // Writes a reduced loss (the sum of <paramref name="count"/> per-element losses) and records the op.
-    private static Tensor<T> FinishReducedLoss<T>(string op, Tensor<T> y, T sum, int count, Reduction reduction, Node<T> node,
-        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor<T> FinishReducedLoss<T, TNode>(string op, Tensor<T> y, T sum, int count, Reduction reduction,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T> where TNode : ElementwiseLossNode<T>, new()
     {
         y.AsSpan()[0] = reduction == Reduction.Mean ? sum / T.CreateChecked(count) : sum;
-        return Recorded(op, y, node, input, target);
+        return Recorded<T, TNode>(op, y, reduction, input, target);
     }
 
-    private static Tensor<T> Recorded<T>(string op, Tensor<T> y, Node<T> node, Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor<T> Recorded<T, TNode>(string op, Tensor<T> y, Reduction reduction, Tensor<T> input, Tensor<T> target)
+        where T : unmanaged, IFloatingPointIeee754<T> where TNode : ElementwiseLossNode<T>, new()
     {
-        if (Autodiff<T>.ShouldRecord(input, target)) Autodiff<T>.Record(op, y, node, input, target);
+        if (Autodiff<T>.ShouldRecord(input, target)) Autodiff<T>.Record<TNode>(op, y, input, target).Reduction = reduction;
         else Autodiff<T>.CheckForward(op, y);
         return y;
     }

@@ -42,7 +42,11 @@ public static partial class Ops
             dst[0] = reduction == Reduction.Mean ? sum / T.CreateChecked(n) : sum;
         }
         if (Autodiff<T>.ShouldRecord(logProbs))
-            Autodiff<T>.Record("NllLoss", y, new NllLossNode<T> { Reduction = reduction, Targets = ClassTargets.Copy(targets) }, logProbs);
+        {
+            var node = Autodiff<T>.Record<NllLossNode<T>>("NllLoss", y, logProbs);
+            node.Reduction = reduction;
+            node.Targets = ClassTargets.Copy(targets);
+        }
         else Autodiff<T>.CheckForward("NllLoss", y);
         return y;
     }
@@ -50,8 +54,8 @@ public static partial class Ops
     // nll_loss: −scale_i at each sample's target class, 0 elsewhere
     private sealed class NllLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Reduction Reduction;
-        public required ClassTargets Targets;
+        public Reduction Reduction;
+        public ClassTargets Targets;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
@@ -117,12 +121,13 @@ public static partial class Ops
         if (reduction != Reduction.None) y.AsSpan()[0] = reduction == Reduction.Mean ? total / T.CreateChecked(n) : total;
         if (record)
         {
-            var node = new CrossEntropyNode<T>
-            {
-                Reduction = reduction, LabelSmoothing = eps, Targets = ClassTargets.Copy(targets),
-                Probabilities = probs, ProbabilitiesOffset = probsOffset, ProbabilitiesPooled = pooled,
-            };
-            Autodiff<T>.Record("CrossEntropy", y, node, logits);
+            var node = Autodiff<T>.Record<CrossEntropyNode<T>>("CrossEntropy", y, logits);
+            node.Reduction = reduction;
+            node.LabelSmoothing = eps;
+            node.Targets = ClassTargets.Copy(targets);
+            node.Probabilities = probs;
+            node.ProbabilitiesOffset = probsOffset;
+            node.ProbabilitiesPooled = pooled;
             if (pooled) scope!.AddResource(node);
         }
         else
@@ -140,13 +145,13 @@ public static partial class Ops
     // cross_entropy: scale_i · (softmax(x_i) − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C
     private sealed class CrossEntropyNode<T> : Node<T>, IScopeResource where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Reduction Reduction;
-        public required T LabelSmoothing;
-        public required ClassTargets Targets;
+        public Reduction Reduction;
+        public T LabelSmoothing;
+        public ClassTargets Targets;
         /// <summary>The softmax rows of the forward pass (null once handed over as the logits' gradient, or released).</summary>
-        public required T[]? Probabilities;
-        public required int ProbabilitiesOffset;
-        public required bool ProbabilitiesPooled;
+        public T[]? Probabilities;
+        public int ProbabilitiesOffset;
+        public bool ProbabilitiesPooled;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {

@@ -19,7 +19,7 @@ public static partial class Ops
             Gemm.Multiply(false, false, m, n, k,
                 aBatched ? sa.Slice(i * m * k, m * k) : sa, bBatched ? sb.Slice(i * k * n, k * n) : sb,
                 sy.Slice(i * m * n, m * n), accumulate: false);
-        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record("MatMul", y, new MatMulNode<T>(), a, b);
+        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record<MatMulNode<T>>("MatMul", y, a, b);
         else Autodiff<T>.CheckForward("MatMul", y);
         return y;
     }

@@ -10,7 +10,11 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         y.AsSpan()[0] = TensorPrimitives.Sum(x.AsReadOnlySpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Sum", y, new SumAllNode<T> { Scale = T.One }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<SumAllNode<T>>("Sum", y, x);
+            node.Scale = T.One;
+        }
         else Autodiff<T>.CheckForward("Sum", y);
         return y;
     }
@@ -22,7 +26,11 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         T count = T.CreateChecked(x.Length);
         y.AsSpan()[0] = TensorPrimitives.Sum(x.AsReadOnlySpan()) / count;
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Mean", y, new SumAllNode<T> { Scale = T.One / count }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<SumAllNode<T>>("Mean", y, x);
+            node.Scale = T.One / count;
+        }
         else Autodiff<T>.CheckForward("Mean", y);
         return y;
     }
@@ -30,7 +38,7 @@ public static partial class Ops
     // sum (mean): grad · scale, expanded to the input's shape (scale 1 for Sum, 1/count for Mean)
     private sealed class SumAllNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required T Scale;
+        public T Scale;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
@@ -86,7 +94,11 @@ public static partial class Ops
             TensorPrimitives.Divide(y.AsSpan(), count, y.AsSpan());
             scale = T.One / count;
         }
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record(op, y, new ReduceSumNode<T> { AxesMask = mask, Scale = scale }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<ReduceSumNode<T>>(op, y, x);
+            node.AxesMask = mask; node.Scale = scale;
+        }
         else Autodiff<T>.CheckForward(op, y);
         return y;
     }
@@ -95,8 +107,8 @@ public static partial class Ops
     private sealed class ReduceSumNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>Bit i set: axis i was reduced.</summary>
-        public required int AxesMask;
-        public required T Scale;
+        public int AxesMask;
+        public T Scale;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
@@ -133,7 +145,7 @@ public static partial class Ops
         if (x.Length == 0) throw new ArgumentException($"Max: the tensor of shape {x.Shape} is empty; the maximum of no elements is undefined.", nameof(x));
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         y.AsSpan()[0] = TensorPrimitives.Max(x.AsReadOnlySpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Max", y, new MaxAllNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<MaxAllNode<T>>("Max", y, x);
         else Autodiff<T>.CheckForward("Max", y);
         return y;
     }
@@ -170,7 +182,11 @@ public static partial class Ops
             throw new ArgumentException($"Max: axis {axis} of shape {x.Shape} has size 0; the maximum of no elements is undefined.", nameof(axis));
         var y = Tensor<T>.Uninitialized(ReducedShape(x.Shape, 1 << a, keepDim));
         MaxAxis(x.AsReadOnlySpan(), x.Shape.Product(0, a), x.Shape.Dimensions[a], x.Shape.Product(a + 1, x.Rank), y.AsSpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Max", y, new MaxAxisNode<T> { Axis = a }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<MaxAxisNode<T>>("Max", y, x);
+            node.Axis = a;
+        }
         else Autodiff<T>.CheckForward("Max", y);
         return y;
     }
@@ -178,7 +194,7 @@ public static partial class Ops
     // max(axis): grad at each slice's first maximal element
     private sealed class MaxAxisNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required int Axis;
+        public int Axis;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {

@@ -11,7 +11,7 @@ public static partial class Ops
     public static Tensor<T> Add<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = WithScalar(x, s, TensorPrimitives.Add);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("AddScalar", y, new PassThroughNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<PassThroughNode<T>>("AddScalar", y, x);
         else Autodiff<T>.CheckForward("AddScalar", y);
         return y;
     }
@@ -20,7 +20,7 @@ public static partial class Ops
     public static Tensor<T> Sub<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = WithScalar(x, s, TensorPrimitives.Subtract);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("SubScalar", y, new PassThroughNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<PassThroughNode<T>>("SubScalar", y, x);
         else Autodiff<T>.CheckForward("SubScalar", y);
         return y;
     }
@@ -47,7 +47,7 @@ public static partial class Ops
     public static Tensor<T> RSub<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = WithScalar(x, s, static (x, s, y) => TensorPrimitives.Subtract(s, x, y));
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("RSubScalar", y, new NegNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<NegNode<T>>("RSubScalar", y, x);
         else Autodiff<T>.CheckForward("RSubScalar", y);
         return y;
     }
@@ -56,7 +56,11 @@ public static partial class Ops
     public static Tensor<T> Mul<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = WithScalar(x, s, TensorPrimitives.Multiply);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("MulScalar", y, new ScaleNode<T> { Factor = s }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<ScaleNode<T>>("MulScalar", y, x);
+            node.Factor = s;
+        }
         else Autodiff<T>.CheckForward("MulScalar", y);
         return y;
     }
@@ -65,7 +69,11 @@ public static partial class Ops
     public static Tensor<T> Div<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = WithScalar(x, s, TensorPrimitives.Divide);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("DivScalar", y, new ScaleNode<T> { Factor = T.One / s }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<ScaleNode<T>>("DivScalar", y, x);
+            node.Factor = T.One / s;
+        }
         else Autodiff<T>.CheckForward("DivScalar", y);
         return y;
     }
@@ -73,7 +81,7 @@ public static partial class Ops
     // x · c (Div records c = 1/s): grad · c
     private sealed class ScaleNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required T Factor;
+        public T Factor;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Factor));
 
@@ -90,7 +98,7 @@ public static partial class Ops
     public static Tensor<T> RDiv<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = WithScalar(x, s, static (x, s, y) => TensorPrimitives.Divide(s, x, y));
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("RDivScalar", y, new RDivNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<RDivNode<T>>("RDivScalar", y, x);
         else Autodiff<T>.CheckForward("RDivScalar", y);
         return y;
     }

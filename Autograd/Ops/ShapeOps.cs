@@ -63,7 +63,7 @@ public static partial class Ops
     private static Tensor<T> ViewAs<T>(string op, Tensor<T> x, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = x.View(shape);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record(op, y, new PassThroughNode<T>(), x);  // same flat layout
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<PassThroughNode<T>>(op, y, x);  // same flat layout
         return y;
     }
 
@@ -78,7 +78,11 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(start),
                 $"Slice: rows [{start}, {(long)start + length}) (start {start}, length {length}) are out of range for shape {x.Shape}, whose first axis has {rows} rows.");
         var y = x.ViewRows(start, length);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Slice", y, new NarrowNode<T> { Axis = 0, Start = start }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<NarrowNode<T>>("Slice", y, x);
+            node.Axis = 0; node.Start = start;
+        }
         return y;
     }
 
@@ -99,7 +103,11 @@ public static partial class Ops
         if (a == 0) return x.Slice(start, length);
         var y = Tensor<T>.Uninitialized(x.Shape.With(a, length));
         MoveBlocks(x.AsReadOnlySpan(), y.AsSpan(), x.Shape, a, length, start, fromFull: true, add: false);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Narrow", y, new NarrowNode<T> { Axis = a, Start = start }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<NarrowNode<T>>("Narrow", y, x);
+            node.Axis = a; node.Start = start;
+        }
         else Autodiff<T>.CheckForward("Narrow", y);
         return y;
     }
@@ -107,7 +115,7 @@ public static partial class Ops
     // narrow: grad placed at [start, start + length) of zeros of the input's shape
     private sealed class NarrowNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required int Axis, Start;
+        public int Axis, Start;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Widen(Axis, Start, Input(0).Shape.Dimensions[Axis]));
 
@@ -126,14 +134,18 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape.With(axis, size));
         y.AsSpan().Clear();
         MoveBlocks(x.AsReadOnlySpan(), y.AsSpan(), y.Shape, axis, x.Shape.Dimensions[axis], start, fromFull: false, add: false);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Widen", y, new WidenNode<T> { Axis = axis, Start = start }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<WidenNode<T>>("Widen", y, x);
+            node.Axis = axis; node.Start = start;
+        }
         return y;
     }
 
     // widen (narrow's gradient): the gradient narrowed back
     private sealed class WidenNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required int Axis, Start;
+        public int Axis, Start;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Narrow(Axis, Start, Input(0).Shape.Dimensions[Axis]));
     }
@@ -169,7 +181,7 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(target);
         y.AsSpan().Clear();
         Broadcast.Apply<T, AddOperator<T>>(y.AsSpan(), target, x.AsReadOnlySpan(), x.Shape, y.AsSpan(), target);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("Expand", y, new ExpandNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ExpandNode<T>>("Expand", y, x);
         else Autodiff<T>.CheckForward("Expand", y);
         return y;
     }
@@ -198,7 +210,7 @@ public static partial class Ops
             throw new ArgumentException($"SumTo: shape {target} does not broadcast to the input's shape {x.Shape}, so {x.Shape} cannot be summed to it.");
         var y = Tensor<T>.Uninitialized(target);
         Broadcast.SumInto(x.AsReadOnlySpan(), x.Shape, y.AsSpan(), target, accumulate: false);
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record("SumTo", y, new SumToNode<T>(), x);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SumToNode<T>>("SumTo", y, x);
         else Autodiff<T>.CheckForward("SumTo", y);
         return y;
     }
@@ -262,7 +274,11 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(new Shape(dims));
         PermuteCopy(x.AsReadOnlySpan(), s, perm, y.AsSpan());
         // The permutation is packed into an int (4 bits per axis, rank ≤ 8) so recording allocates no array.
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record(op, y, new PermuteNode<T> { PackedAxes = PackAxes(perm) }, x);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<PermuteNode<T>>(op, y, x);
+            node.PackedAxes = PackAxes(perm);
+        }
         else Autodiff<T>.CheckForward(op, y);
         return y;
     }
@@ -271,7 +287,7 @@ public static partial class Ops
     private sealed class PermuteNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>Output axis i is input axis (PackedAxes &gt;&gt; 4i) &amp; 15.</summary>
-        public required int PackedAxes;
+        public int PackedAxes;
 
         private int[] Inverse()
         {
@@ -398,9 +414,10 @@ public static partial class Ops
         if (record && Grad.IsEnabled)
         {
             // Up to three inputs fit the node's inline inputs; more are kept in a copy of the array (the caller may reuse its own).
-            var node = new ConcatNode<T> { Axis = a };
-            if (xs.Length > 3) Autodiff<T>.Record("Concat", y, node, (Tensor<T>[])xs.Clone());
-            else Autodiff<T>.Record("Concat", y, node, xs[0], xs.Length > 1 ? xs[1] : null, xs.Length > 2 ? xs[2] : null);
+            var node = xs.Length > 3
+                ? Autodiff<T>.Record<ConcatNode<T>>("Concat", y, (Tensor<T>[])xs.Clone())
+                : Autodiff<T>.Record<ConcatNode<T>>("Concat", y, xs[0], xs.Length > 1 ? xs[1] : null, xs.Length > 2 ? xs[2] : null);
+            node.Axis = a;
         }
         else Autodiff<T>.CheckForward("Concat", y);
         return y;
@@ -409,7 +426,7 @@ public static partial class Ops
     // concat: each input gets its block of the gradient
     private sealed class ConcatNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required int Axis;
+        public int Axis;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {

@@ -29,8 +29,9 @@ public static partial class Ops
             else if (inner == 1) Kernels.RowKernels.Softmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
             else SoftmaxStrided(x.AsReadOnlySpan(), y.AsSpan(), outer, n, inner, log);
         }
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record(op, y, log ? new LogSoftmaxNode<T> { Axis = a } : new SoftmaxNode<T> { Axis = a }, x);
-        else Autodiff<T>.CheckForward(op, y);
+        if (!Autodiff<T>.ShouldRecord(x)) Autodiff<T>.CheckForward(op, y);
+        else if (log) Autodiff<T>.Record<LogSoftmaxNode<T>>(op, y, x).Axis = a;
+        else Autodiff<T>.Record<SoftmaxNode<T>>(op, y, x).Axis = a;
         return y;
     }
 
@@ -75,7 +76,7 @@ public static partial class Ops
     // softmax: result ⊙ (grad − Σ_axis grad ⊙ result)
     private sealed class SoftmaxNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required int Axis;
+        public int Axis;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
             pass.Add(Input(0), Output.Mul(g.Sub(g.Mul(Output).Sum(Axis, keepDim: true))));
@@ -120,7 +121,7 @@ public static partial class Ops
     // log_softmax: grad − exp(result) ⊙ Σ_axis grad (the softmax recomputed from the saved log-softmax)
     private sealed class LogSoftmaxNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required int Axis;
+        public int Axis;
 
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
             pass.Add(Input(0), g.Sub(Output.Exp().Mul(g.Sum(Axis, keepDim: true))));

@@ -171,6 +171,16 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
 
     internal string OpName => GradFn is null ? "a leaf" : GradFn.Freed ? $"{GradFn.Name} (graph freed)" : GradFn.Name;
 
+    /// <summary>True if a <see cref="TensorScope"/> owns this tensor's storage (it was rented there, or it views such storage).</summary>
+    internal bool IsScoped => _pooled || (_base is not null && _base._pooled);
+
+    /// <summary>Cuts this op result from its graph (a tensor kept beyond its scope): it becomes a leaf without grad.</summary>
+    internal void LeaveGraph()
+    {
+        GradFn = null;
+        _requiresGrad = false;
+    }
+
     internal void SetGradFn(Node<T> node)
     {
         GradFn = node;

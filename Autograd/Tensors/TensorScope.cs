@@ -29,6 +29,11 @@ public sealed class TensorScope : IDisposable
     private readonly List<IDisposable> _others = new();
     private readonly List<IScopeResource> _resources = new();
 
+    // The nodes of the ops recorded in this scope, in recording order, kept for the next use of this scope object:
+    // the op at position i of the next step reuses node i when it is of the same type (see ReuseNode).
+    private object[] _nodes = new object[16];
+    private int _nodeCount, _nodeCursor;
+
     // Instantiated over a value type, so its code is specialized and Tensor<T>[] is an exact array type (a bucket
     // generic over the tensor class would run shared code with the covariant-store check again).
     private sealed class Bucket<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -73,6 +78,7 @@ public sealed class TensorScope : IDisposable
         var outer = _current;
         var scope = outer is null ? _outermost ??= new TensorScope(null) : outer._inner ??= new TensorScope(outer);
         scope._open = true;
+        scope._nodeCursor = 0;
         return _current = scope;
     }
 
@@ -95,12 +101,33 @@ public sealed class TensorScope : IDisposable
         else _others.Add(tensor);
     }
 
+    /// <summary>
+    /// A node for the next op recorded in this scope: the node the op at the same position recorded in this scope's
+    /// previous use, if it has the same type (its fields are the caller's to overwrite), else a new one. The previous
+    /// use's tensors were disposed with it, so nothing can reach its nodes any more (a kept tensor leaves its graph
+    /// behind, and Backward refuses a disposed root).
+    /// </summary>
+    internal TNode ReuseNode<TNode>() where TNode : class, new()
+    {
+        int i = _nodeCursor++;
+        if (i < _nodeCount && _nodes[i] is TNode cached) return cached;
+        var node = new TNode();
+        if (i == _nodes.Length) Array.Resize(ref _nodes, i * 2);
+        _nodes[i] = node;
+        if (i >= _nodeCount) _nodeCount = i + 1;
+        return node;
+    }
+
     /// <summary>Makes this scope release <paramref name="resource"/> when it ends (a node's pooled saved state).</summary>
     internal void AddResource(IScopeResource resource) => _resources.Add(resource);
 
-    /// <summary>Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.</summary>
+    /// <summary>
+    /// Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.
+    /// The values survive, the graph does not: the kept tensor becomes a leaf that does not require grad.
+    /// </summary>
     public Tensor<T> Keep<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        tensor.LeaveGraph();   // its node belongs to the scope and serves the scope's next use
         Forget(tensor);
         if (tensor.Base is { } b) Forget(b);
         return tensor;
