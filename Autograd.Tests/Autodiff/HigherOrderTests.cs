@@ -206,4 +206,16 @@ public class HigherOrderTests
         var numeric = GradCheck.NumericGradient(() => { using var _ = Grad.Enable(); return Loss().Item(); }, w);
         Assert.That(w.Grad!.ToArray(), Is.EqualTo(numeric).Within(1e-6));
     }
+
+    // Two scalar roots, one computed from the other: each gets its own seed, and b's gradient flows through a.
+    [Test]
+    public void GradOfTwoScalarOutputsWhereOneFeedsTheOther()
+    {
+        var x = Tensor.FromArray(new[] { 0.5, 2.0 });
+        x.RequiresGrad = true;
+        var a = x.Square().Sum();   // da/dx = 2x
+        var b = a.Mul(3.0);         // db/dx = 6x
+        var g = Functional.Grad([a, b], [x])[0]!;
+        Assert.That(g.ToArray(), Is.EqualTo(new[] { 4.0, 16.0 }).Within(1e-12));
+    }
 }

@@ -236,7 +236,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         {
             foreach (var root in roots)
                 if (root.GradFn is { } node && node.Visit != _epoch) Sort(node);
-            for (int i = 0; i < roots.Length; i++) Seed(roots[i], gradOutputs?[i]);
+            for (int i = 0; i < roots.Length; i++) Seed(roots[i], gradOutputs?[i], soleRoot: roots.Length == 1);
             using (createGraph ? Grad.Enable() : Grad.NoGrad())
                 for (int i = _count - 1; i >= 0; i--) RunNode(_order[i]);
         }
@@ -305,16 +305,17 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
             $"Backward: the graph through {node.Name} (output {node.Output.Shape}) was already freed by an earlier Backward(). " +
             "Pass retainGraph: true to the first Backward to go through a graph twice.");
 
-    private void Seed(Tensor<T> root, Tensor<T>? gradOutput)
+    private void Seed(Tensor<T> root, Tensor<T>? gradOutput, bool soleRoot)
     {
         if (_createGraph)
         {
             Add(root, gradOutput ?? Tensor.Full(root.Shape, T.One));
             return;
         }
-        if (gradOutput is null && root.GradFn is { } node && node.GradBuffer is null)
+        if (soleRoot && gradOutput is null && root.GradFn is { } node)
         {
-            // The usual root, a scalar loss: its gradient 1 lives in the pass's own seed, not in a pooled buffer.
+            // The usual root, a scalar loss: its gradient 1 lives in the pass's own seed, not in a pooled buffer
+            // (only for a sole root: no other root's backward can add into it).
             _seed[0] = T.One;
             node.GradBuffer = _seed;
             node.GradOffset = 0;

@@ -84,38 +84,38 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-        if (!pass.TryGrad(Input(0), out var gx)) return;
-        var shape = Input(0).Shape;
-        int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var y = Output.AsReadOnlySpan();
-        if (inner == 1)
-        {
-            using var t = Scratch<T>.Rent(n);
-            for (int r = 0; r < outer; r++)
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var shape = Input(0).Shape;
+            int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+            var y = Output.AsReadOnlySpan();
+            if (inner == 1)
             {
-                var yr = y.Slice(r * n, n); var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
-                TensorPrimitives.Subtract(gyr, TensorPrimitives.Dot(gyr, yr), t.Span);
-                InPlace.AddProduct(gxr, yr, t.Span);
+                using var t = Scratch<T>.Rent(n);
+                for (int r = 0; r < outer; r++)
+                {
+                    var yr = y.Slice(r * n, n); var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
+                    TensorPrimitives.Subtract(gyr, TensorPrimitives.Dot(gyr, yr), t.Span);
+                    InPlace.AddProduct(gxr, yr, t.Span);
+                }
+                return;
             }
-            return;
-        }
-        using var scratch = Scratch<T>.Rent(2 * inner);
-        var dot = scratch.Span[..inner];
-        var tmp = scratch.Span.Slice(inner, inner);
-        for (int o = 0; o < outer; o++)
-        {
-            int b = o * n * inner;
-            dot.Clear();
-            for (int j = 0; j < n; j++)
-                InPlace.AddProduct(dot, gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner));
-            for (int j = 0; j < n; j++)
+            using var scratch = Scratch<T>.Rent(2 * inner);
+            var dot = scratch.Span[..inner];
+            var tmp = scratch.Span.Slice(inner, inner);
+            for (int o = 0; o < outer; o++)
             {
-                var gxj = gx.Slice(b + j * inner, inner);
-                TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), dot, tmp);
-                InPlace.AddProduct(gxj, y.Slice(b + j * inner, inner), tmp);
+                int b = o * n * inner;
+                dot.Clear();
+                for (int j = 0; j < n; j++)
+                    InPlace.AddProduct(dot, gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner));
+                for (int j = 0; j < n; j++)
+                {
+                    var gxj = gx.Slice(b + j * inner, inner);
+                    TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), dot, tmp);
+                    InPlace.AddProduct(gxj, y.Slice(b + j * inner, inner), tmp);
+                }
             }
         }
-    }
     }
 
     // log_softmax: grad − exp(result) ⊙ Σ_axis grad (the softmax recomputed from the saved log-softmax)
@@ -129,39 +129,39 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-        if (!pass.TryGrad(Input(0), out var gx)) return;
-        var shape = Input(0).Shape;
-        int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var y = Output.AsReadOnlySpan();
-        if (inner == 1)
-        {
-            using var t = Scratch<T>.Rent(n);
-            for (int r = 0; r < outer; r++)
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var shape = Input(0).Shape;
+            int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+            var y = Output.AsReadOnlySpan();
+            if (inner == 1)
             {
-                var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
-                TensorPrimitives.Exp(y.Slice(r * n, n), t.Span);
-                TensorPrimitives.MultiplyAdd(t.Span, -TensorPrimitives.Sum(gyr), gyr, t.Span);
-                InPlace.Add(gxr, t.Span);
+                using var t = Scratch<T>.Rent(n);
+                for (int r = 0; r < outer; r++)
+                {
+                    var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
+                    TensorPrimitives.Exp(y.Slice(r * n, n), t.Span);
+                    TensorPrimitives.MultiplyAdd(t.Span, -TensorPrimitives.Sum(gyr), gyr, t.Span);
+                    InPlace.Add(gxr, t.Span);
+                }
+                return;
             }
-            return;
-        }
-        using var scratch = Scratch<T>.Rent(2 * inner);
-        var sum = scratch.Span[..inner];
-        var tmp = scratch.Span.Slice(inner, inner);
-        for (int o = 0; o < outer; o++)
-        {
-            int b = o * n * inner;
-            sum.Clear();
-            for (int j = 0; j < n; j++) InPlace.Add(sum, gy.Slice(b + j * inner, inner));
-            for (int j = 0; j < n; j++)
+            using var scratch = Scratch<T>.Rent(2 * inner);
+            var sum = scratch.Span[..inner];
+            var tmp = scratch.Span.Slice(inner, inner);
+            for (int o = 0; o < outer; o++)
             {
-                var gxj = gx.Slice(b + j * inner, inner);
-                TensorPrimitives.Exp(y.Slice(b + j * inner, inner), tmp);
-                TensorPrimitives.Multiply(tmp, sum, tmp);
-                TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), tmp, tmp);
-                InPlace.Add(gxj, tmp);
+                int b = o * n * inner;
+                sum.Clear();
+                for (int j = 0; j < n; j++) InPlace.Add(sum, gy.Slice(b + j * inner, inner));
+                for (int j = 0; j < n; j++)
+                {
+                    var gxj = gx.Slice(b + j * inner, inner);
+                    TensorPrimitives.Exp(y.Slice(b + j * inner, inner), tmp);
+                    TensorPrimitives.Multiply(tmp, sum, tmp);
+                    TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), tmp, tmp);
+                    InPlace.Add(gxj, tmp);
+                }
             }
         }
-    }
     }
 }
