@@ -124,4 +124,24 @@ public class GraphLifetimeTests
         var expected = w.ToArray().Select(v => Enumerable.Range(1, 4).Sum(k => k * Math.Exp(k * v))).ToArray();
         Assert.That(w.Grad!.ToArray(), Is.EqualTo(expected).Within(1e-9));
     }
+
+    // Issue #11 item 11: the class targets are copied when the op is recorded, so changing the caller's array between
+    // forward and backward changes nothing (it used to write into another row, or throw IndexOutOfRange).
+    [TestCase("CrossEntropy")]
+    [TestCase("NllLoss")]
+    public void ChangingTheTargetsAfterTheForwardPassDoesNotChangeTheGradient(string op)
+    {
+        Tensor<double> Logits() { var t = Tensor.Normal<double>(new Shape(4, 5), 0, 1, new Rng(9)); t.RequiresGrad = true; return t; }
+        Tensor<double> Loss(Tensor<double> x, int[] t) => op == "CrossEntropy" ? x.CrossEntropy(t) : x.LogSoftmax().NllLoss(t);
+        int[] labels = [1, 0, 4, 2];
+        var reference = Logits();
+        Loss(reference, labels).Backward();
+
+        var x = Logits();
+        var targets = (int[])labels.Clone();
+        var loss = Loss(x, targets);
+        targets[0] = 3; targets[1] = 99; targets[2] = -5;   // in range, out of range: neither may matter now
+        loss.Backward();
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(reference.Grad!.ToArray()));
+    }
 }
