@@ -49,6 +49,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(exponent);   // named here: Binary's names are a and b
         var y = Binary<T, PowOperator<T>>("Pow", x, exponent);
         if (Autodiff<T>.ShouldRecord(x, exponent)) Autodiff<T>.Record<PowNode<T>>("Pow", y, x, exponent);
         else Autodiff<T>.CheckForward("Pow", y);

@@ -171,7 +171,7 @@ public static partial class Ops
             using var d = Scratch<T>.Rent(x.Length);
             if (pass.Wants(logits))
             {
-                TensorPrimitives.Sigmoid(x, d.Span);
+                if (x.Length != 0) TensorPrimitives.Sigmoid(x, d.Span);   // it rejects empty spans
                 InPlace.Subtract(d.Span, target.AsReadOnlySpan());
                 AddLossGradient(pass, logits, Reduction, gy, d.Span);
             }
@@ -185,11 +185,12 @@ public static partial class Ops
 
     // ---- machinery of the elementwise losses
 
-    private static void CheckPair<T>(string op, Tensor<T> input, Tensor<T> target, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckPair<T>(string op, Tensor<T> input, Tensor<T> target, Reduction reduction,
+        [CallerArgumentExpression(nameof(input))] string inputName = "") where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input, inputName);
         ArgumentNullException.ThrowIfNull(target);
-        CheckReduction(op, reduction);
+        CheckReduction(op, reduction, input);
         if (input.Shape != target.Shape) ThrowShapeMismatch(op, input.Shape, target.Shape);
     }
 

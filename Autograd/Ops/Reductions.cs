@@ -200,7 +200,8 @@ public static partial class Ops
         {
             var x = Input(0);
             var mask = Tensor.Zeros<T>(x.Shape.Dimensions);
-            ForEachMaximum(x, (flat, _) => mask.AsSpan()[flat] = T.One);
+            var m = mask.AsSpan();
+            for (int k = 0; k < Output.Length; k++) m[ArgMaxOf(k)] = T.One;
             pass.Add(x, g.Reshape(ReducedShape(x.Shape, 1 << Axis, keepDim: true).Dimensions).Mul(mask));
         }
 
@@ -208,31 +209,16 @@ public static partial class Ops
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
             if (!pass.TryGrad(Input(0), out var gx)) return;
-            var shape = Input(0).Shape;
-            int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-            var x = Input(0).AsReadOnlySpan();
-            var y = Output.AsReadOnlySpan();
-            for (int o = 0; o < outer; o++)
-                for (int i = 0; i < inner; i++)
-                {
-                    int start = o * n * inner + i, k = o * inner + i;
-                    gx[start + FirstIndexOf(x, start, n, inner, y[k]) * inner] += gy[k];
-                }
+            for (int k = 0; k < gy.Length; k++) gx[ArgMaxOf(k)] += gy[k];
         }
 
-        // Calls visit(flat index of the maximum in x, index of its slice in the output) for every slice.
-        private void ForEachMaximum(Tensor<T> input, Action<int, int> visit)
+        // The flat index in the input of the first maximal element of slice k (k runs over the output's elements).
+        private int ArgMaxOf(int k)
         {
-            var shape = input.Shape;
-            int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-            var x = input.AsReadOnlySpan();
-            var y = Output.AsReadOnlySpan();
-            for (int o = 0; o < outer; o++)
-                for (int i = 0; i < inner; i++)
-                {
-                    int start = o * n * inner + i, k = o * inner + i;
-                    visit(start + FirstIndexOf(x, start, n, inner, y[k]) * inner, k);
-                }
+            var shape = Input(0).Shape;
+            int n = shape.Dimensions[Axis], inner = shape.Product(Axis + 1, shape.Rank);
+            int start = k / inner * n * inner + k % inner;
+            return start + FirstIndexOf(Input(0).AsReadOnlySpan(), start, n, inner, Output.AsReadOnlySpan()[k]) * inner;
         }
     }
 

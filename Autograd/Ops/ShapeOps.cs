@@ -40,12 +40,15 @@ public static partial class Ops
         {
             if (known == 0 || from.Length % known != 0)
                 throw new ArgumentException($"Reshape: cannot reshape {from} ({from.Length} elements) into {FormatIntList(dims)}: " +
-                                            $"{from.Length} is not a multiple of the other dimensions' product {known}.");
+                                            $"{from.Length} is not a multiple of the other dimensions' product ({ProductText(known)}).");
             d[inferred] = (int)(from.Length / known);
         }
         else if (known != from.Length)
-            throw new ArgumentException($"Reshape: cannot reshape {from} ({from.Length} elements) into {FormatIntList(dims)} ({known} elements).");
+            throw new ArgumentException($"Reshape: cannot reshape {from} ({from.Length} elements) into {FormatIntList(dims)} ({ProductText(known)} elements).");
         return new Shape(d);
+
+        // The product saturates just above int.MaxValue: say so rather than print the saturated value.
+        static string ProductText(long known) => known > int.MaxValue ? $"more than {int.MaxValue}" : known.ToString();
     }
 
     /// <summary>Merges axes <paramref name="startAxis"/>… into one, as a view: [N, C, H, W] → [N, C·H·W] for the default 1.</summary>
@@ -175,7 +178,7 @@ public static partial class Ops
     public static Tensor<T> Expand<T>(this Tensor<T> x, params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        var target = new Shape(shape);
+        var target = TargetShape("Expand", x.Shape, shape);
         if (Broadcast.Shapes("Expand", x.Shape, target) != target)
             throw new ArgumentException($"Expand: shape {x.Shape} cannot be broadcast to {target} (only size-1 and missing leading axes stretch).");
         var y = Tensor<T>.Uninitialized(target);
@@ -184,6 +187,17 @@ public static partial class Ops
         if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ExpandNode<T>>("Expand", y, x);
         else Autodiff<T>.CheckForward("Expand", y);
         return y;
+    }
+
+    // A shape argument, checked with the op's name (Shape's own message names no op).
+    private static Shape TargetShape(string op, Shape input, ReadOnlySpan<int> dims)
+    {
+        if (dims.Length > Shape.MaxRank)
+            throw new ArgumentException($"{op}: target {FormatIntList(dims)} has rank {dims.Length}, more than the maximum {Shape.MaxRank} (input {input}).");
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] < 0)
+                throw new ArgumentException($"{op}: dimension {i} of the target {FormatIntList(dims)} is {dims[i]}; sizes must be ≥ 0 (input {input}).");
+        return new Shape(dims);
     }
 
     // expand: grad summed back to the input's shape
@@ -205,7 +219,7 @@ public static partial class Ops
     public static Tensor<T> SumTo<T>(this Tensor<T> x, params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        var target = new Shape(shape);
+        var target = TargetShape("SumTo", x.Shape, shape);
         if (Broadcast.Shapes("SumTo", target, x.Shape) != x.Shape)
             throw new ArgumentException($"SumTo: shape {target} does not broadcast to the input's shape {x.Shape}, so {x.Shape} cannot be summed to it.");
         var y = Tensor<T>.Uninitialized(target);
@@ -399,7 +413,7 @@ public static partial class Ops
             record |= xs[i].RequiresGrad;
         }
         if (total > Array.MaxLength) throw new ArgumentException($"Concat: the result along axis {a} would have {total} entries, too many.");
-        var y = Tensor<T>.Uninitialized(first.With(a, (int)total));
+        var y = Tensor<T>.Uninitialized(first.With(a, (int)total, "Concat"));
 
         int outer = first.Product(0, a), inner = first.Product(a + 1, first.Rank), outRow = (int)total * inner, offset = 0;
         var dst = y.AsSpan();
