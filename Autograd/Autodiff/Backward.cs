@@ -20,6 +20,7 @@ internal static class Autodiff<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// scope's previous use is reused (a training step records the same ops every time), so a steady-state step
     /// allocates no nodes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // into the op, where TNode is exact: no generic-dictionary look-ups
     public static TNode Record<TNode>(string op, Tensor<T> output, Tensor<T> a, Tensor<T>? b = null, Tensor<T>? c = null)
         where TNode : Node<T>, new()
     {
@@ -58,7 +59,10 @@ internal static class Autodiff<T> where T : unmanaged, IFloatingPointIeee754<T>
     // A result whose storage a scope owns ends with the scope, and so may its node; any other result keeps its own.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TNode NewNode<TNode>(Tensor<T> output) where TNode : Node<T>, new() =>
-        output.IsScoped && TensorScope.Current is { } scope ? scope.ReuseNode<TNode>() : new TNode();
+        output.IsScoped && TensorScope.Current is { } scope ? scope.ReuseNode<TNode>() : Unscoped<TNode>();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TNode Unscoped<TNode>() where TNode : Node<T>, new() => new();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Attach(string op, Tensor<T> output, Node<T> node)
@@ -117,13 +121,14 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
 {
     private static long _lastEpoch;
 
-    [ThreadStatic] private static BackwardPass<T>? _idle;
+    // Node references are kept in struct slots: storing into a Node<T>[] (a class that is not sealed) goes through
+    // the runtime's covariant-store check on every push, a struct field store does not.
+    private struct Slot { public Node<T> Node; public int NextInput; }
 
     private readonly T[] _seed = new T[1];   // the gradient of a scalar root
-    private Node<T>[] _order = new Node<T>[64];
+    private Slot[] _order = new Slot[64];
     private int _count;
-    private Node<T>[] _stack = new Node<T>[64];
-    private int[] _next = new int[64];
+    private Slot[] _stack = new Slot[64];
 
     private long _epoch;
     private bool _createGraph, _retain;
@@ -139,18 +144,21 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>True while the graph is kept for another pass (a fused rule must not consume saved state).</summary>
     public bool RetainsGraph => _retain;
 
+    // The thread's idle pass (kept beside its pool: a thread static of this generic class would cost a helper call
+    // per Backward), or a new one when a pass is already running on this thread (a rule that takes a gradient).
     private static BackwardPass<T> Rent()
     {
-        var pass = _idle ?? new BackwardPass<T>();
-        _idle = null;
-        pass.Pool = TensorPool<T>.ThreadPool;
+        var pool = TensorPool<T>.ThreadPool;
+        var pass = pool.IdlePass as BackwardPass<T> ?? new BackwardPass<T>();
+        pool.IdlePass = null;
+        pass.Pool = pool;
         return pass;
     }
 
     private void ReturnToThread()
     {
         _targets = null; _results = null;
-        _idle = this;
+        Pool.IdlePass = this;
     }
 
     // ---------------------------------------------------------------- entry points
@@ -163,7 +171,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         if (!root.RequiresGrad || (gradOutput is null ? root.Length != 1 : gradOutput.Shape != root.Shape))
             ThrowBadBackward(root, gradOutput);
         var pass = Rent();
-        try { pass.Execute([root], gradOutput is null ? null : [gradOutput], null, retainGraph || createGraph, createGraph); }
+        try { pass.Execute(new RootList(root, gradOutput), retainGraph || createGraph, createGraph); }
         finally { pass.ReturnToThread(); }
     }
 
@@ -197,7 +205,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         {
             pass._targets = inputs;
             pass._results = new Tensor<T>?[inputs.Length];
-            pass.Execute(outputs, gradOutputs, inputs, retainGraph || createGraph, createGraph);
+            pass.Execute(new RootList(outputs, gradOutputs), retainGraph || createGraph, createGraph);
             var results = pass._results;
             for (int i = 0; i < results.Length; i++)
                 if (results[i] is null && !allowUnused)
@@ -226,7 +234,22 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
 
     // ---------------------------------------------------------------- the pass
 
-    private void Execute(Tensor<T>[] roots, Tensor<T>?[]? gradOutputs, Tensor<T>[]? targets, bool retain, bool createGraph)
+    // The roots of a pass and their gradients: one (Backward, without an array) or several (Grad).
+    private readonly struct RootList
+    {
+        private readonly Tensor<T>? _single, _singleGrad;
+        private readonly Tensor<T>[]? _many;
+        private readonly Tensor<T>?[]? _manyGrads;
+
+        public RootList(Tensor<T> root, Tensor<T>? grad) { _single = root; _singleGrad = grad; }
+        public RootList(Tensor<T>[] roots, Tensor<T>?[]? grads) { _many = roots; _manyGrads = grads; }
+
+        public int Count => _many?.Length ?? 1;
+        public Tensor<T> this[int i] => _many is { } m ? m[i] : _single!;
+        public Tensor<T>? GradOf(int i) => _many is not null ? _manyGrads?[i] : _singleGrad;
+    }
+
+    private void Execute(RootList roots, bool retain, bool createGraph)
     {
         _epoch = Interlocked.Increment(ref _lastEpoch);
         _createGraph = createGraph;
@@ -234,16 +257,16 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         _count = 0;
         try
         {
-            foreach (var root in roots)
-                if (root.GradFn is { } node && node.Visit != _epoch) Sort(node);
-            for (int i = 0; i < roots.Length; i++) Seed(roots[i], gradOutputs?[i], soleRoot: roots.Length == 1);
+            for (int i = 0; i < roots.Count; i++)
+                if (roots[i].GradFn is { } node && node.Visit != _epoch) Sort(node);
+            for (int i = 0; i < roots.Count; i++) Seed(roots[i], roots.GradOf(i), soleRoot: roots.Count == 1);
             using (createGraph ? Grad.Enable() : Grad.NoGrad())
-                for (int i = _count - 1; i >= 0; i--) RunNode(_order[i]);
+                for (int i = _count - 1; i >= 0; i--) RunNode(_order[i].Node);
         }
         finally
         {
             // Also after an exception: no node may carry a gradient into the next pass.
-            for (int i = 0; i < _count; i++) { ReleaseGrad(_order[i]); _order[i] = null!; }
+            for (int i = 0; i < _count; i++) { ReleaseGrad(_order[i].Node); _order[i].Node = null!; }
             _count = 0;
         }
     }
@@ -256,16 +279,17 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         Push(root, ref depth);
         while (depth > 0)
         {
-            var node = _stack[depth - 1];
-            int i = _next[depth - 1];
+            ref var top = ref _stack[depth - 1];
+            var node = top.Node;
+            int i = top.NextInput;
             if (i < node.InputCount)
             {
-                _next[depth - 1] = i + 1;
+                top.NextInput = i + 1;
                 if (node.Input(i).GradFn is { } input && input.Visit != _epoch) Push(input, ref depth);
                 continue;
             }
             depth--;
-            _stack[depth] = null!;
+            top.Node = null!;
             Finish(node);
         }
     }
@@ -274,19 +298,17 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
     {
         node.Visit = _epoch;
         node.Runs = false;
-        if (depth == _stack.Length)
-        {
-            Array.Resize(ref _stack, depth * 2);
-            Array.Resize(ref _next, depth * 2);
-        }
-        _stack[depth] = node;
-        _next[depth] = 0;
+        if (depth == _stack.Length) Array.Resize(ref _stack, depth * 2);
+        _stack[depth].Node = node;
+        _stack[depth].NextInput = 0;
         depth++;
     }
 
     private void Finish(Node<T> node)
     {
-        bool runs = false;
+        // Accumulating into the leaves, every recorded node leads to a leaf that requires grad (that is why it was
+        // recorded); only a functional pass, which wants chosen inputs, has nodes that need not run.
+        bool runs = _targets is null;
         for (int i = 0; i < node.InputCount && !runs; i++) runs = Wants(node.Input(i));
         node.Runs = runs;
         if (runs)
@@ -296,7 +318,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
                 throw new NotSupportedException($"Backward: {node.Name} has no second-order rule, so its gradient cannot be recorded (createGraph: true). Differentiate it once only.");
         }
         if (_count == _order.Length) Array.Resize(ref _order, _count * 2);
-        _order[_count++] = node;
+        _order[_count++].Node = node;
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]

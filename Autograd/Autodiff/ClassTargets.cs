@@ -1,21 +1,21 @@
-using System.Buffers;
-
 namespace Autograd;
 
 /// <summary>
-/// A recorded op's own copy of integer class targets, in an array from the shared pool: the caller may reuse or change
-/// its array after the forward pass without changing the gradient.
+/// A recorded op's own copy of integer class targets: the caller may reuse or change its array after the forward
+/// pass without changing the gradient. The copy lives in the node, so a node reused by the next step of a
+/// <see cref="TensorScope"/> reuses its array too.
 /// </summary>
 internal struct ClassTargets
 {
     private int[]? _array;
     private int _count;
 
-    public static ClassTargets Copy(int[] targets)
+    /// <summary>Copies <paramref name="targets"/> (into the array of an earlier copy when it is large enough).</summary>
+    public void CopyFrom(int[] targets)
     {
-        var array = ArrayPool<int>.Shared.Rent(targets.Length);
-        targets.CopyTo(array, 0);
-        return new ClassTargets { _array = array, _count = targets.Length };
+        if (_array is null || _array.Length < targets.Length) _array = new int[targets.Length];
+        targets.CopyTo(_array, 0);
+        _count = targets.Length;
     }
 
     public readonly ReadOnlySpan<int> Span => _array.AsSpan(0, _count);
@@ -25,13 +25,5 @@ internal struct ClassTargets
     {
         var targets = Span;
         for (int i = 0; i < targets.Length; i++) rows[i * classes + targets[i]] += value;
-    }
-
-    /// <summary>Gives the array back to the pool (once; the targets are gone afterwards).</summary>
-    public void Return()
-    {
-        if (_array is { } a) ArrayPool<int>.Shared.Return(a);
-        _array = null;
-        _count = 0;
     }
 }

@@ -18,8 +18,7 @@ public enum Reduction
 public static partial class Ops
 {
     // ---- classification losses over [N, C] scores with integer class targets. The targets are copied when the op
-    // is recorded (into an array from the shared pool, returned when the graph is freed), so changing the caller's
-    // array before Backward cannot change the gradient.
+    // is recorded (into the node's own array), so changing the caller's array before Backward cannot change the gradient.
 
     /// <summary>
     /// Negative log-likelihood: −logProbs[i, targets[i]] per sample, for log-probabilities [N, C]
@@ -45,7 +44,7 @@ public static partial class Ops
         {
             var node = Autodiff<T>.Record<NllLossNode<T>>("NllLoss", y, logProbs);
             node.Reduction = reduction;
-            node.Targets = ClassTargets.Copy(targets);
+            node.Targets.CopyFrom(targets);
         }
         else Autodiff<T>.CheckForward("NllLoss", y);
         return y;
@@ -75,7 +74,6 @@ public static partial class Ops
                 gx[i * classes + targets[i]] -= SampleScale(gy, Reduction, i, n);
         }
 
-        internal override void ReleaseSaved() => Targets.Return();
     }
 
     /// <summary>
@@ -124,7 +122,7 @@ public static partial class Ops
             var node = Autodiff<T>.Record<CrossEntropyNode<T>>("CrossEntropy", y, logits);
             node.Reduction = reduction;
             node.LabelSmoothing = eps;
-            node.Targets = ClassTargets.Copy(targets);
+            node.Targets.CopyFrom(targets);
             node.Probabilities = probs;
             node.ProbabilitiesOffset = probsOffset;
             node.ProbabilitiesPooled = pooled;
@@ -209,11 +207,7 @@ public static partial class Ops
             }
         }
 
-        internal override void ReleaseSaved()
-        {
-            Targets.Return();
-            ReleaseProbabilities();
-        }
+        internal override void ReleaseSaved() => ReleaseProbabilities();
 
         void IScopeResource.EndOfScope() => ReleaseProbabilities();
 

@@ -67,6 +67,9 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     /// </summary>
     internal sealed class FreeLists
     {
+        /// <summary>The thread's idle backward pass (a BackwardPass of T), kept here with the thread's pool.</summary>
+        internal object? IdlePass;
+
         private const int SlotBits = 6;
         private readonly int[] _lengths = new int[1 << SlotBits];
         private readonly FreeStack?[] _stacks = new FreeStack?[1 << SlotBits];

@@ -107,10 +107,18 @@ public sealed class TensorScope : IDisposable
     /// use's tensors were disposed with it, so nothing can reach its nodes any more (a kept tensor leaves its graph
     /// behind, and Backward refuses a disposed root).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal TNode ReuseNode<TNode>() where TNode : class, new()
     {
         int i = _nodeCursor++;
         if (i < _nodeCount && _nodes[i] is TNode cached) return cached;
+        return NewNodeAt<TNode>(i);
+    }
+
+    // The first use of a scope, or a step that records other ops than the last: out of line, off the hot path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TNode NewNodeAt<TNode>(int i) where TNode : class, new()
+    {
         var node = new TNode();
         if (i == _nodes.Length) Array.Resize(ref _nodes, i * 2);
         _nodes[i] = node;
