@@ -78,5 +78,24 @@ summary.SetAction(_ =>
     return 0;
 });
 
-var root = new RootCommand("Autograd examples: train the course labs and our networks with automatic differentiation.") { train, gradcheck, summary };
+var pinnSteps = new Option<int>("--steps") { Description = "Adam steps", DefaultValueFactory = _ => 8000 };
+var pinnPoints = new Option<int>("--points") { Description = "Collocation points on [0, 1]", DefaultValueFactory = _ => 64 };
+var pinnLr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
+var pinnSeed = new Option<ulong>("--seed") { Description = "Seed of the initialization", DefaultValueFactory = _ => 1 };
+var pinnOut = new Option<string?>("--out") { Description = "Write pinn.png (u against the exact solution) into this folder" };
+var pinnThreads = new Option<int>("--threads") { Description = "Threads for the kernels (its products are tiny: one is fastest)", DefaultValueFactory = _ => 1 };
+pinnSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--steps must be ≥ 1."); });
+pinnPoints.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 2) r.AddError("--points must be ≥ 2."); });
+pinnThreads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--threads must be ≥ 1."); });
+pinnLr.Validators.Add(r => { if (!(r.GetValueOrDefault<double>() > 0)) r.AddError("--lr must be > 0."); });
+var pinn = new Command("pinn", "Solve u″ = −π² sin(πx), u(0) = u(1) = 0 with a physics-informed tanh network, u″ taken from the tape (second order); ends with one 'final …' line.")
+    { pinnSteps, pinnPoints, pinnLr, pinnSeed, pinnOut, pinnThreads };
+pinn.SetAction(parse =>
+{
+    Autograd.Kernels.Threading.MaxThreads = parse.GetValue(pinnThreads);
+    return Autograd.Examples.Pinn.PinnCommand.Run(new(parse.GetValue(pinnSteps), parse.GetValue(pinnPoints), parse.GetValue(pinnLr),
+        parse.GetValue(pinnSeed), OutDirectory: parse.GetValue(pinnOut)), Console.Out);
+});
+
+var root = new RootCommand("Autograd examples: train the course labs and our networks with automatic differentiation.") { train, gradcheck, summary, pinn };
 return root.Parse(args).Invoke();

@@ -24,7 +24,6 @@ public class SteadyStateAllocationTests
     public void Restore()
     {
         Autograd.Kernels.Threading.MaxThreads = _savedThreads;
-        Tape<float>.Current.Clear();
     }
 
     private static IEnumerable<TestCaseData> Networks() => NetworkSpec.All.Select(s => new TestCaseData(s.Name));
@@ -54,9 +53,10 @@ public class SteadyStateAllocationTests
     }
 
     /// <summary>
-    /// A tape step allocates Tensor objects only (120 bytes each: object header, inline Shape, tape bookkeeping): one per
-    /// op result, plus the one-hot target MseLoss builds from the labels. Intermediate gradients and CrossEntropy's saved
-    /// softmax are pooled buffers without a Tensor handle. So ops + 1 objects at most (mlp2: 4 × 120 = 480 bytes measured).
+    /// A tape step allocates Tensor objects only (object header, inline Shape, grad_fn): one per op result, plus the one-hot
+    /// target MseLoss builds from the labels. The ops' nodes are reused from the scope's previous step, intermediate
+    /// gradients and CrossEntropy's saved softmax are pooled buffers without a Tensor handle, and class targets are copied
+    /// into the (reused) node's own array. So ops + 1 objects at most.
     /// The bound allows 128 bytes per object; a leaked hidden-layer buffer ([16, ≥ 30] floats, ≥ 1920 bytes), an
     /// input-sized one, or a Tensor handle per intermediate gradient (ops more objects) would exceed it.
     /// </summary>

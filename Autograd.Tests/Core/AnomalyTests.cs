@@ -10,7 +10,6 @@ public class AnomalyTests
     public void Reset()
     {
         Grad.DetectAnomaly = false;
-        Tape<double>.Current.Clear();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]   // its name must show in the recorded site

@@ -80,7 +80,6 @@ public class ConcurrentTrainingTests
                 var y = Tensor.Ones<double>(2);
                 y.RequiresGrad = true;
                 otherRecorded = (y * y).RequiresGrad;
-                Tape<double>.Current.Clear();
             });
             thread.Start();
             thread.Join();

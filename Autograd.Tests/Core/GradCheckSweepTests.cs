@@ -102,4 +102,54 @@ public class GradCheckSweepTests
         foreach (var t in x) t.ZeroGrad();
         foreach (var t in x) Assert.That(t.Grad!.ToArray(), Is.All.EqualTo(0.0), $"{name}: a zeroed gradient reads as zeros");
     }
+
+    // ---- the second-generation core: every row's derivative rule (written with ops) against its fused kernel, and
+    // the rule differentiated again against finite differences.
+
+    // The first-order pass runs the fused span kernels; a pass that records its gradients runs the rules. Both must give
+    // the same gradient on every row (weights make every output element count differently).
+    [TestCaseSource(nameof(Names))]
+    public void RuleAndFusedKernelAgree(string name)
+    {
+        var c = OpCases<double>.Get(name);
+        var x = Inputs(c, 17, requiresGrad: true);
+        var y = c.Apply(x);
+        var weights = new Tensor<double>(Enumerable.Range(0, y.Length).Select(i => 0.5 + 0.25 * (i % 5)).ToArray(), y.Shape);
+        var fused = Functional.Grad([y], x, [weights], retainGraph: true, allowUnused: true);
+        var rule = Functional.Grad([y], x, [weights], createGraph: true, allowUnused: true);
+        for (int k = 0; k < x.Length; k++)
+        {
+            Assert.That(rule[k] is null, Is.EqualTo(fused[k] is null), $"{name}: input {k} used by one path only");
+            if (fused[k] is null) continue;
+            Assert.That(rule[k]!.Shape, Is.EqualTo(x[k].Shape), $"{name}: input {k} rule gradient shape");
+            var a = fused[k]!.ToArray(); var b = rule[k]!.ToArray();
+            for (int i = 0; i < a.Length; i++)
+                Assert.That(b[i], Is.EqualTo(a[i]).Within(1e-10 + 1e-10 * Math.Abs(a[i])), $"{name}: input {k} element {i}");
+        }
+    }
+
+    [TestCaseSource(nameof(Names))]
+    public void SecondDerivativeMatchesFiniteDifferences(string name)
+    {
+        var c = OpCases<double>.Get(name);
+        if (c.SecondOrder == SecondOrder.Exempt) Assert.Ignore($"{name}: exempt from GradGradCheck (see its row).");
+        var result = GradCheck.GradGradCheck(c.Apply, Inputs(c, 43, requiresGrad: true));
+        Assert.That(result.Passed, result.Report);
+    }
+
+    // Ops that return a tensor but have no derivative to check (their result is a constant of the inputs).
+    private static readonly HashSet<string> NotDifferentiable = ["OneHot"];
+
+    // Every public op of Ops that returns a tensor has a row (a row's name starts with the op's name), so a new op
+    // cannot skip the sweep.
+    [Test]
+    public void EveryPublicOpHasARow()
+    {
+        var ops = typeof(Ops).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(m => m.ReturnType.IsGenericType && m.ReturnType.GetGenericTypeDefinition() == typeof(Tensor<>))
+            .Select(m => m.Name).Distinct().Where(n => !NotDifferentiable.Contains(n)).ToArray();
+        Assert.That(ops, Is.Not.Empty);
+        var missing = ops.Where(op => !OpCases<double>.All.Any(c => c.Name.StartsWith(op, StringComparison.Ordinal))).ToArray();
+        Assert.That(missing, Is.Empty, "public ops without a row in OpCases");
+    }
 }

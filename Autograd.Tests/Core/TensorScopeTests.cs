@@ -5,9 +5,6 @@ namespace Autograd.Tests.Core;
 /// <summary><see cref="TensorScope"/>: what is disposed when, Keep, nesting, and the allocation-free steady state.</summary>
 public class TensorScopeTests
 {
-    [TearDown]
-    public void ForgetLeftovers() => Tape<double>.Current.Clear();
-
     [Test]
     public void TensorsCreatedInAScopeAreDisposedAtItsEnd()
     {

@@ -150,7 +150,6 @@ public class TensorTests
         Assert.That(c.RequiresGrad, Is.False);
         c[0] = 42;
         Assert.That(y[0], Is.EqualTo(1.0));
-        Tape<double>.Current.Clear();
     }
 
     // ---- printing
@@ -174,7 +173,6 @@ public class TensorTests
         x.RequiresGrad = true;
         Assert.That(x.ToString(), Does.Contain("requires_grad"));
         Assert.That((x * x).ToString(), Does.Contain("grad_fn=Mul"));
-        Tape<double>.Current.Clear();
     }
 
     [Test]

@@ -43,6 +43,26 @@ public class ExamplesTests
         Assert.That(trainer.FinalLine(), Does.Match($@"^final model={Regex.Escape(name)} test_accuracy=\d\.\d{{4}} train_samples_per_s=\d+ epochs=2$"));
     }
 
+    // The second-order example: u″ from the tape. 2,500 Adam steps take well under a second; the full 8,000 reach
+    // about 3e-5 (README), here the error must at least fall below 1e-2 and the final line must have its form.
+    [Test]
+    public void PinnSolvesThePoissonProblemWithSecondDerivativesFromTheTape()
+    {
+        using var dir = new TempDir();
+        var log = new StringWriter();
+        int code = Autograd.Examples.Pinn.PinnCommand.Run(new(Steps: 2500, LogEvery: 500, OutDirectory: dir.Path), log);
+        Assert.That(code, Is.Zero);
+        var lines = log.ToString().TrimEnd().Split('\n');
+        var final = Regex.Match(lines[^1], @"^final model=pinn max_abs_error=(\S+) steps=2500 train_seconds=\S+$");
+        Assert.That(final.Success, lines[^1]);
+        double error = double.Parse(final.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(error, Is.LessThan(1e-2), log.ToString());
+        var losses = lines.Where(l => l.StartsWith("step", StringComparison.Ordinal))
+            .Select(l => double.Parse(Regex.Match(l, @"loss (\S+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(losses[^1], Is.LessThan(losses[0]), "the residual falls");
+        Assert.That(File.Exists(Path.Combine(dir.Path, "pinn.png")), Is.True);
+    }
+
     [Test]
     public void DefaultRecipeLearns()
     {

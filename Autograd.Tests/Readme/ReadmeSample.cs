@@ -72,4 +72,45 @@ internal static class ReadmeSample
         #endregion
         return model;
     }
+
+    /// <summary>The README's higher-order sample; returns u″, the Hessian and H·1 for the test to check.</summary>
+    public static (Tensor<double> D2u, Tensor<double> Hessian, Tensor<double> Hv) HigherOrder()
+    {
+        #region higher-order
+        // u(x) = x³ sin x: u′ and u″ from the tape, not from finite differences.
+        var x = Tensor.FromArray(new[] { 0.5, 1.0, 2.0 });
+        x.RequiresGrad = true;
+        var u = x.Pow(3.0) * x.Sin();
+        var du = Functional.Grad(u, x, Tensor.Ones<double>(3), createGraph: true);   // recorded, so differentiable
+        var d2u = Functional.Grad(du, x, Tensor.Ones<double>(3));
+
+        // Hessian, Hessian-vector and Jacobian-vector products of any function of one tensor.
+        Tensor<double> F(Tensor<double> v) => (v * v).Sum().Mul(0.5) + v.Exp().Sum();
+        var hessian = Functional.Hessian(F, x);                                       // [3, 3]
+        var (_, hv) = Functional.Hvp(F, x, Tensor.Ones<double>(3));
+        #endregion
+        return (d2u, hessian, hv);
+    }
 }
+
+/// <summary>The README's custom-function sample.</summary>
+#region custom-function
+// log cosh x, stable for large |x| (the naive log((eˣ + e⁻ˣ)/2) overflows at |x| > 710); d/dx = tanh x.
+sealed class LogCosh : CustomFunction<double>
+{
+    protected override Tensor<double> Forward(FunctionContext<double> ctx, Tensor<double>[] inputs)
+    {
+        var x = inputs[0];
+        ctx.SaveForBackward(x);
+        var a = x.Abs();
+        return a + (a * -2.0).Exp().Add(1.0).Log() - Math.Log(2);
+    }
+
+    protected override Tensor<double>?[] Backward(FunctionContext<double> ctx, Tensor<double> grad) =>
+        [grad * ctx.Saved[0].Tanh()];
+}
+
+// var y = new LogCosh().Apply(x);
+// GradCheck.Assert(xs => new LogCosh().Apply(xs[0]), [x]);
+// GradCheck.AssertGradGrad(xs => new LogCosh().Apply(xs[0]), [x]);
+#endregion

@@ -30,6 +30,49 @@ public class ReadmeSampleTests
         Assert.That(shownLines, Is.EqualTo(Normalize(sample)), $"README.md's code sample {block} differs from region '{region}' of Autograd.Tests/Readme/ReadmeSample.cs");
     }
 
+    // Every other README block marked "<!-- compiled: FILE#REGION -->" shows exactly that region of FILE.
+    [Test]
+    public void ReadmeShowsExactlyTheCompiledRegions()
+    {
+        string readme = File.ReadAllText(RepoFile("README.md"));
+        var blocks = Regex.Matches(readme, @"<!-- compiled: (\S+)#(\S+) -->\n```csharp\n(.*?)```", RegexOptions.Singleline);
+        Assert.That(blocks, Has.Count.GreaterThanOrEqualTo(2), "the higher-order and custom-function samples are marked");
+        foreach (Match block in blocks)
+        {
+            string source = File.ReadAllText(RepoFile(block.Groups[1].Value));
+            var region = Regex.Match(source, $@"#region {Regex.Escape(block.Groups[2].Value)}\n(.*?)\s*#endregion", RegexOptions.Singleline);
+            Assert.That(region.Success, $"{block.Groups[1].Value} has no region {block.Groups[2].Value}");
+            Assert.That(Normalize(block.Groups[3].Value), Is.EqualTo(Normalize(region.Groups[1].Value)), $"README block {block.Groups[2].Value} differs from its source");
+        }
+    }
+
+    [Test]
+    public void HigherOrderSampleComputesTheDerivatives()
+    {
+        var (d2u, hessian, hv) = ReadmeSample.HigherOrder();
+        double[] xs = [0.5, 1.0, 2.0];
+        // (x³ sin x)″ = 6x sin x + 6x² cos x − x³ sin x
+        Assert.That(d2u.ToArray(), Is.EqualTo(xs.Select(x => 6 * x * Math.Sin(x) + 6 * x * x * Math.Cos(x) - x * x * x * Math.Sin(x))).Within(1e-12));
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                Assert.That(hessian[i, j], Is.EqualTo(i == j ? 1 + Math.Exp(xs[i]) : 0).Within(1e-12));
+        Assert.That(hv.ToArray(), Is.EqualTo(xs.Select(x => 1 + Math.Exp(x))).Within(1e-12));
+    }
+
+    [Test]
+    public void CustomFunctionSampleIsStableAndTwiceDifferentiable()
+    {
+        var x = Tensor.FromArray(new[] { -900.0, -0.5, 0.25, 900.0 });
+        x.RequiresGrad = true;
+        var y = new LogCosh().Apply(x);
+        Assert.That(y.ToArray().All(double.IsFinite), Is.True);
+        Assert.That(y[3], Is.EqualTo(900 - Math.Log(2)).Within(1e-9));
+        var small = Tensor.Uniform<double>(new Shape(5), -2, 2, new Rng(3));
+        small.RequiresGrad = true;
+        GradCheck.Assert(xs => new LogCosh().Apply(xs[0]), [small]);
+        GradCheck.AssertGradGrad(xs => new LogCosh().Apply(xs[0]), [small]);
+    }
+
     [Test]
     public void SampleTrainsToAUsefulAccuracy()
     {

@@ -10,15 +10,22 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Max(x.AsReadOnlySpan(), T.Zero, y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Relu", y, ReluBackward, x).Saved = y;
-        else Tape<T>.CheckForward("Relu", y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ReluNode<T>>("Relu", y, x);
+        else Autodiff<T>.CheckForward("Relu", y);
         return y;
     }
 
-    private static void ReluBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // relu: grad · (result > 0)
+    private sealed class ReluNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
-        RowKernels.ReluBackward(e.Saved!.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Mul(Constant(Output, static y => y > T.Zero ? T.One : T.Zero)));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) RowKernels.ReluBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+        }
     }
 
     /// <summary>x where x &gt; 0, else 0.01·x.</summary>
@@ -34,35 +41,78 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape);
         var xs = x.AsReadOnlySpan(); var ys = y.AsSpan();
         for (int i = 0; i < ys.Length; i++) ys[i] = xs[i] > T.Zero ? xs[i] : negativeSlope * xs[i];
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("LeakyRelu", y, LeakyReluBackward, x).X0 = negativeSlope;
-        else Tape<T>.CheckForward("LeakyRelu", y);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<LeakyReluNode<T>>("LeakyRelu", y, x);
+            node.NegativeSlope = negativeSlope;
+        }
+        else Autodiff<T>.CheckForward("LeakyRelu", y);
         return y;
     }
 
-    private static void LeakyReluBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // leaky_relu: grad · (x > 0 ? 1 : slope)
+    private sealed class LeakyReluNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var x = e.A!.AsReadOnlySpan();
-        T slope = e.X0;
-        for (int i = 0; i < gx.Length; i++) gx[i] += x[i] > T.Zero ? gy[i] : slope * gy[i];
+        public T NegativeSlope;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            T slope = NegativeSlope;
+            pass.Add(Input(0), g.Mul(Constant(Input(0), x => x > T.Zero ? T.One : slope)));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var x = Input(0).AsReadOnlySpan();
+            T slope = NegativeSlope;
+            for (int i = 0; i < gx.Length; i++) gx[i] += x[i] > T.Zero ? gy[i] : slope * gy[i];
+        }
     }
 
     /// <summary>1 / (1 + e^−x); saturates to exactly 0 or 1 (never NaN) for large |x|.</summary>
-    public static Tensor<T> Sigmoid<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        // 1/(1 + e^−x) is stable on both sides: e^−x overflows to +∞ for very negative x, and 1/∞ = 0.
-        Unary("Sigmoid", x, TensorPrimitives.Sigmoid, SigmoidBackward, saveOutput: true);
-
-    private static void SigmoidBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Sigmoid<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) RowKernels.SigmoidBackward(e.Saved!.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+        // 1/(1 + e^−x) is stable on both sides: e^−x overflows to +∞ for very negative x, and 1/∞ = 0.
+        var y = Unary(x, TensorPrimitives.Sigmoid);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SigmoidNode<T>>("Sigmoid", y, x);
+        else Autodiff<T>.CheckForward("Sigmoid", y);
+        return y;
+    }
+
+    // sigmoid: grad · result · (1 − result)
+    private sealed class SigmoidNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Mul(Output.Mul(Ops.RSub(T.One, Output))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) RowKernels.SigmoidBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+        }
     }
 
     /// <summary>Hyperbolic tangent elementwise.</summary>
-    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Tanh", x, TensorPrimitives.Tanh, TanhBackward, saveOutput: true);
-
-    private static void TanhBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) RowKernels.TanhBackward(e.Saved!.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+        var y = Unary(x, TensorPrimitives.Tanh);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<TanhNode<T>>("Tanh", y, x);
+        else Autodiff<T>.CheckForward("Tanh", y);
+        return y;
+    }
+
+    // tanh: grad · (1 − result²)
+    private sealed class TanhNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Mul(Ops.RSub(T.One, Output.Square())));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) RowKernels.TanhBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+        }
     }
 }

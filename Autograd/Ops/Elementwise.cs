@@ -13,17 +13,34 @@ public static partial class Ops
         if (T.IsNaN(exponent)) throw new ArgumentException($"Pow: the exponent is NaN (input shape {x.Shape}).", nameof(exponent));
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Pow(x.AsReadOnlySpan(), exponent, y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Pow", y, PowScalarBackward, x).X0 = exponent;
-        else Tape<T>.CheckForward("Pow", y);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<PowScalarNode<T>>("Pow", y, x);
+            node.Exponent = exponent;
+        }
+        else Autodiff<T>.CheckForward("Pow", y);
         return y;
     }
 
-    private static void PowScalarBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // pow(x, p): grad · p · x^(p−1), and 0 for p = 0
+    private sealed class PowScalarNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        PowBaseGradient<T>.Invoke(e.A!.AsReadOnlySpan(), e.X0, t.Span);
-        InPlace.AddProduct(gx, gy, t.Span);
+        public T Exponent;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            pass.Add(x, Exponent == T.Zero ? g.Mul(T.Zero) : g.Mul(x.Pow(Exponent - T.One).Mul(Exponent)));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            PowBaseGradient<T>.Invoke(Input(0).AsReadOnlySpan(), Exponent, t.Span);
+            InPlace.AddProduct(gx, gy, t.Span);
+        }
     }
 
     /// <summary>
@@ -33,24 +50,41 @@ public static partial class Ops
     public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(exponent);   // named here: Binary's names are a and b
-        return Binary<T, PowOperator<T>>("Pow", x, exponent, PowBackward);
+        var y = Binary<T, PowOperator<T>>("Pow", x, exponent);
+        if (Autodiff<T>.ShouldRecord(x, exponent)) Autodiff<T>.Record<PowNode<T>>("Pow", y, x, exponent);
+        else Autodiff<T>.CheckForward("Pow", y);
+        return y;
     }
 
-    private static void PowBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // pow(x, p): grad · p · x^(p−1) to x, grad · result · ln x to p. (The fused kernel also zeroes the 0·∞ corner
+    // cases p = 0 and x = 0; the rule's inputs never reach them in the sweep, which samples positive bases.)
+    private sealed class PowNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var x = e.A!; var p = e.B!; var outShape = e.Output.Shape;
-        using var t = Scratch<T>.Rent(gy.Length);
-        if (Tape<T>.TryGrad(x, out var gx))
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            Broadcast.Apply<T, PowBaseGradient<T>>(x.AsReadOnlySpan(), x.Shape, p.AsReadOnlySpan(), p.Shape, t.Span, outShape);
-            TensorPrimitives.Multiply(t.Span, gy, t.Span);
-            Broadcast.SumInto(t.Span, outShape, gx, x.Shape);
+            Tensor<T> x = Input(0), p = Input(1);
+            if (pass.Wants(x)) pass.Add(x, g.Mul(p).Mul(x.Pow(p.Sub(T.One))));
+            if (pass.Wants(p)) pass.Add(p, g.Mul(Output).Mul(x.Log()));
         }
-        if (Tape<T>.TryGrad(p, out var gp))
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            Broadcast.Apply<T, PowExponentGradient<T>>(e.Output.AsReadOnlySpan(), outShape, x.AsReadOnlySpan(), x.Shape, t.Span, outShape);
-            TensorPrimitives.Multiply(t.Span, gy, t.Span);
-            Broadcast.SumInto(t.Span, outShape, gp, p.Shape);
+            Tensor<T> x = Input(0), p = Input(1);
+            var outShape = Output.Shape;
+            using var t = Scratch<T>.Rent(gy.Length);
+            if (pass.TryGrad(x, out var gx))
+            {
+                Broadcast.Apply<T, PowBaseGradient<T>>(x.AsReadOnlySpan(), x.Shape, p.AsReadOnlySpan(), p.Shape, t.Span, outShape);
+                TensorPrimitives.Multiply(t.Span, gy, t.Span);
+                Broadcast.SumInto(t.Span, outShape, gx, x.Shape);
+            }
+            if (pass.TryGrad(p, out var gp))
+            {
+                Broadcast.Apply<T, PowExponentGradient<T>>(Output.AsReadOnlySpan(), outShape, x.AsReadOnlySpan(), x.Shape, t.Span, outShape);
+                TensorPrimitives.Multiply(t.Span, gy, t.Span);
+                Broadcast.SumInto(t.Span, outShape, gp, p.Shape);
+            }
         }
     }
 
@@ -115,36 +149,72 @@ public static partial class Ops
     // ---- Exp, Log, Sqrt, Square
 
     /// <summary>eˣ elementwise.</summary>
-    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Exp", x, TensorPrimitives.Exp, ExpBackward, saveOutput: true);
-
-    private static void ExpBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Tape<T>.TryGrad(e.A, out var gx)) InPlace.AddProduct(gx, gy, e.Saved!.AsReadOnlySpan()); // gx += gy·y
+        var y = Unary(x, TensorPrimitives.Exp);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ExpNode<T>>("Exp", y, x);
+        else Autodiff<T>.CheckForward("Exp", y);
+        return y;
+    }
+
+    // exp: grad · result
+    private sealed class ExpNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Output));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (pass.TryGrad(Input(0), out var gx)) InPlace.AddProduct(gx, gy, Output.AsReadOnlySpan());
+        }
     }
 
     /// <summary>Natural logarithm elementwise (−∞ at 0, NaN below).</summary>
-    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Log", x, TensorPrimitives.Log, LogBackward);
-
-    private static void LogBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Divide(gy, e.A!.AsReadOnlySpan(), t.Span);  // gx += gy / x
-        InPlace.Add(gx, t.Span);
+        var y = Unary(x, TensorPrimitives.Log);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<LogNode<T>>("Log", y, x);
+        else Autodiff<T>.CheckForward("Log", y);
+        return y;
+    }
+
+    // log: grad / x
+    private sealed class LogNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Div(Input(0)));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Divide(gy, Input(0).AsReadOnlySpan(), t.Span);
+            InPlace.Add(gx, t.Span);
+        }
     }
 
     /// <summary>√x elementwise.</summary>
-    public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Sqrt", x, TensorPrimitives.Sqrt, SqrtBackward, saveOutput: true);
-
-    private static void SqrtBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Sqrt<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Divide(gy, e.Saved!.AsReadOnlySpan(), t.Span);             // gy / √x
-        InPlace.AddScaled(gx, t.Span, T.CreateTruncating(0.5));  // gx += ½·gy/√x
+        var y = Unary(x, TensorPrimitives.Sqrt);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SqrtNode<T>>("Sqrt", y, x);
+        else Autodiff<T>.CheckForward("Sqrt", y);
+        return y;
+    }
+
+    // sqrt: grad / (2 · result)
+    private sealed class SqrtNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Div(Output.Mul(T.CreateTruncating(2))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Divide(gy, Output.AsReadOnlySpan(), t.Span);
+            InPlace.AddScaled(gx, t.Span, T.CreateTruncating(0.5));
+        }
     }
 
     /// <summary>x² elementwise.</summary>
@@ -153,33 +223,85 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Multiply(x.AsReadOnlySpan(), x.AsReadOnlySpan(), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Square", y, SquareBackward, x);
-        else Tape<T>.CheckForward("Square", y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SquareNode<T>>("Square", y, x);
+        else Autodiff<T>.CheckForward("Square", y);
         return y;
     }
 
-    private static void SquareBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // square: grad · 2x
+    private sealed class SquareNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Multiply(gy, e.A!.AsReadOnlySpan(), t.Span);
-        InPlace.AddScaled(gx, t.Span, T.CreateTruncating(2));  // gx += 2·x·gy
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Input(0).Mul(T.CreateTruncating(2))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Multiply(gy, Input(0).AsReadOnlySpan(), t.Span);
+            InPlace.AddScaled(gx, t.Span, T.CreateTruncating(2));
+        }
     }
 
-    // ---- Abs, Clamp (piecewise linear: the gradient is a mask)
+    // ---- Sin, Cos (each other's derivative, so every order is available)
+
+    /// <summary>sin x elementwise.</summary>
+    public static Tensor<T> Sin<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = Unary(x, TensorPrimitives.Sin);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SinNode<T>>("Sin", y, x);
+        else Autodiff<T>.CheckForward("Sin", y);
+        return y;
+    }
+
+    // sin: grad · cos x
+    private sealed class SinNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Input(0).Cos()));
+    }
+
+    /// <summary>cos x elementwise.</summary>
+    public static Tensor<T> Cos<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = Unary(x, TensorPrimitives.Cos);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<CosNode<T>>("Cos", y, x);
+        else Autodiff<T>.CheckForward("Cos", y);
+        return y;
+    }
+
+    // cos: −grad · sin x
+    private sealed class CosNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Input(0).Sin()).Neg());
+    }
+
+    // ---- Abs, Clamp (piecewise linear: the gradient is a mask, the second derivative 0)
 
     /// <summary>|x| elementwise; the subgradient at 0 is taken as 0 (like PyTorch).</summary>
-    public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Unary("Abs", x, TensorPrimitives.Abs, AbsBackward);
-
-    private static void AbsBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Abs<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var x = e.A!.AsReadOnlySpan();
-        for (int i = 0; i < gx.Length; i++)
+        var y = Unary(x, TensorPrimitives.Abs);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<AbsNode<T>>("Abs", y, x);
+        else Autodiff<T>.CheckForward("Abs", y);
+        return y;
+    }
+
+    // abs: grad · sign(x)
+    private sealed class AbsNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Mul(Constant(Input(0), static x => x > T.Zero ? T.One : x < T.Zero ? -T.One : T.Zero)));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (x[i] > T.Zero) gx[i] += gy[i];
-            else if (x[i] < T.Zero) gx[i] -= gy[i];
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var x = Input(0).AsReadOnlySpan();
+            for (int i = 0; i < gx.Length; i++)
+            {
+                if (x[i] > T.Zero) gx[i] += gy[i];
+                else if (x[i] < T.Zero) gx[i] -= gy[i];
+            }
         }
     }
 
@@ -197,21 +319,34 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Max(x.AsReadOnlySpan(), min, y.AsSpan());
         TensorPrimitives.Min(y.AsSpan(), max, y.AsSpan());
-        if (Tape<T>.ShouldRecord(x))
+        if (Autodiff<T>.ShouldRecord(x))
         {
-            ref var e = ref Tape<T>.Record("Clamp", y, ClampBackward, x);
-            e.X0 = min; e.X1 = max;
+            var node = Autodiff<T>.Record<ClampNode<T>>("Clamp", y, x);
+            node.Min = min; node.Max = max;
         }
-        else Tape<T>.CheckForward("Clamp", y);
+        else Autodiff<T>.CheckForward("Clamp", y);
         return y;
     }
 
-    private static void ClampBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // clamp: grad · (min ≤ x ≤ max)
+    private sealed class ClampNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var x = e.A!.AsReadOnlySpan();
-        T min = e.X0, max = e.X1;
-        for (int i = 0; i < gx.Length; i++)
-            if (x[i] >= min && x[i] <= max) gx[i] += gy[i];
+        public T Min, Max;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            T min = Min, max = Max;
+            pass.Add(Input(0), g.Mul(Constant(Input(0), x => x >= min && x <= max ? T.One : T.Zero)));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var x = Input(0).AsReadOnlySpan();
+            T min = Min, max = Max;
+            for (int i = 0; i < gx.Length; i++)
+                if (x[i] >= min && x[i] <= max) gx[i] += gy[i];
+        }
     }
 }

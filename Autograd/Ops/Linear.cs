@@ -28,8 +28,8 @@ public static partial class Ops
             for (int r = 0; r < rows; r++) b.CopyTo(ys.Slice(r * outF, outF));
         }
         Gemm.Multiply(false, true, rows, outF, inF, x.AsReadOnlySpan(), weight.AsReadOnlySpan(), ys, accumulate: bias is not null);
-        if (Tape<T>.ShouldRecord(x, weight, bias)) Tape<T>.Record("Linear", y, LinearBackward, x, weight, bias);
-        else Tape<T>.CheckForward("Linear", y);
+        if (Autodiff<T>.ShouldRecord(x, weight, bias)) Autodiff<T>.Record<LinearNode<T>>("Linear", y, x, weight, bias);
+        else Autodiff<T>.CheckForward("Linear", y);
         return y;
     }
 
@@ -45,13 +45,29 @@ public static partial class Ops
         throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias} {shapes}.");
     }
 
-    private static void LinearBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // linear: grad·W to x, gradᵀ·x to W, Σ_rows grad to b (rows: every leading axis)
+    private sealed class LinearNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var x = e.A!; var w = e.B!;
-        int inF = w.Shape[1], outF = w.Shape[0], rows = x.Shape.Product(0, x.Rank - 1);
-        // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy; each written directly when its buffer is fresh.
-        if (Tape<T>.TryGrad(x, out var gx, out bool fresh)) Gemm.Multiply(false, false, rows, inF, outF, gy, w.AsReadOnlySpan(), gx, accumulate: !fresh);
-        if (Tape<T>.TryGrad(w, out var gw, out fresh)) Gemm.Multiply(true, false, outF, inF, rows, gy, x.AsReadOnlySpan(), gw, accumulate: !fresh);
-        if (Tape<T>.TryGrad(e.C, out var gb, out fresh)) RowKernels.ColumnSums(gy, gb, rows, accumulate: !fresh);
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            Tensor<T> x = Input(0), w = Input(1);
+            var bias = InputCount > 2 ? Input(2) : null;
+            int inF = w.Shape[1], outF = w.Shape[0];
+            var rows = g.Reshape(-1, outF);
+            if (pass.Wants(x)) pass.Add(x, rows.MatMul(w).Reshape(x.Shape.Dimensions));
+            if (pass.Wants(w)) pass.Add(w, rows.Transpose().MatMul(x.Reshape(-1, inF)));
+            if (pass.Wants(bias)) pass.Add(bias, rows.Sum(0));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            Tensor<T> x = Input(0), w = Input(1);
+            int inF = w.Shape[1], outF = w.Shape[0], rows = x.Shape.Product(0, x.Rank - 1);
+            // dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy; each written directly when its buffer is fresh.
+            if (pass.TryGrad(x, out var gx, out bool fresh)) Gemm.Multiply(false, false, rows, inF, outF, gy, w.AsReadOnlySpan(), gx, accumulate: !fresh);
+            if (pass.TryGrad(w, out var gw, out fresh)) Gemm.Multiply(true, false, outF, inF, rows, gy, x.AsReadOnlySpan(), gw, accumulate: !fresh);
+            if (InputCount > 2 && pass.TryGrad(Input(2), out var gb, out fresh)) RowKernels.ColumnSums(gy, gb, rows, accumulate: !fresh);
+        }
     }
 }

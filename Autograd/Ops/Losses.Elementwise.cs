@@ -23,19 +23,31 @@ public static partial class Ops
         {
             // Reduced: Σd² in one pass (no per-element loss buffer).
             T sum = TensorPrimitives.SumOfSquares<T>(diff);
-            return FinishReducedLoss("MseLoss", y, sum, diff.Length, reduction, MseLossBackward, pred, target);
+            return FinishReducedLoss<T, MseLossNode<T>>("MseLoss", y, sum, diff.Length, reduction, pred, target);
         }
         // Difference and square in separate buffers: TensorPrimitives runs several times slower in place.
         TensorPrimitives.Multiply(diff, diff, y.AsSpan());
-        return FinishLoss("MseLoss", y, y.AsReadOnlySpan(), reduction, MseLossBackward, pred, target);
+        return FinishLoss<T, MseLossNode<T>>("MseLoss", y, y.AsReadOnlySpan(), reduction, pred, target);
     }
 
-    // d/dpred = 2(pred − target) = −d/dtarget
-    private static void MseLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // mse_loss: scale · 2(pred − target) to pred, the negative to target
+    private sealed class MseLossNode<T> : ElementwiseLossNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        using var d = Scratch<T>.Rent(e.A!.Length);
-        TensorPrimitives.Subtract(e.A.AsReadOnlySpan(), e.B!.AsReadOnlySpan(), d.Span);
-        AddLossGradients(ref e, gy, d.Span, factor: T.CreateChecked(2));
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            Tensor<T> pred = Input(0), target = Input(1);
+            var d = pred.Sub(target).Mul(ElementScales(g, Reduction, pred.Length)).Mul(T.CreateTruncating(2));
+            pass.Add(pred, d);
+            if (pass.Wants(target)) pass.Add(target, d.Neg());
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            using var d = Scratch<T>.Rent(Input(0).Length);
+            TensorPrimitives.Subtract(Input(0).AsReadOnlySpan(), Input(1).AsReadOnlySpan(), d.Span);
+            AddLossGradients(pass, Input(0), Input(1), Reduction, gy, d.Span, factor: T.CreateChecked(2));
+        }
     }
 
     /// <summary>
@@ -58,7 +70,7 @@ public static partial class Ops
         InPlace.Subtract(logP, losses);                                    // log p − log(1 − p)
         InPlace.AddProduct(losses, target.AsReadOnlySpan(), logP); // t·log p + (1 − t)·log(1 − p)
         TensorPrimitives.Negate(losses, losses);
-        return FinishLoss("BceLoss", y, losses, reduction, BceLossBackward, p, target);
+        return FinishLoss<T, BceLossNode<T>>("BceLoss", y, losses, reduction, p, target);
     }
 
     private const double BceLogFloor = -100;
@@ -74,29 +86,45 @@ public static partial class Ops
         TensorPrimitives.Max(log1mP, floor, log1mP);
     }
 
-    // d/dp = (p − t) / max(p(1 − p), 1e-12) (PyTorch's form, finite at p = 0 or 1); d/dt = log(1 − p) − log p (clamped logs).
-    private static void BceLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // binary_cross_entropy: scale · (p − t) / max(p(1 − p), 1e-12) to p (PyTorch's form, finite at p = 0 or 1),
+    // scale · (log(1 − p) − log p) to t (the clamped logs of the forward)
+    private sealed class BceLossNode<T> : ElementwiseLossNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = e.A!.AsReadOnlySpan();
-        int n = p.Length;
-        using var scratch = Scratch<T>.Rent(2 * n);
-        var dp = scratch.Span[..n];
-        var dt = scratch.Span.Slice(n, n);
-        bool wantP = e.A.RequiresGrad, wantT = e.B!.RequiresGrad;
-        if (wantP)
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            TensorPrimitives.Subtract(T.One, p, dt);
-            TensorPrimitives.Multiply(dt, p, dt);
-            TensorPrimitives.Max(dt, T.CreateChecked(1e-12), dt);
-            TensorPrimitives.Subtract(p, e.B.AsReadOnlySpan(), dp);
-            TensorPrimitives.Divide(dp, dt, dp);
-            AddLossGradient(e.A, ref e, gy, dp);
+            Tensor<T> p = Input(0), t = Input(1);
+            var scale = ElementScales(g, Reduction, p.Length);
+            var oneMinusP = Ops.RSub(T.One, p);
+            if (pass.Wants(p)) pass.Add(p, p.Sub(t).Div(p.Mul(oneMinusP).Clamp(T.CreateChecked(1e-12), T.PositiveInfinity)).Mul(scale));
+            T floor = T.CreateChecked(BceLogFloor);
+            if (pass.Wants(t))
+                pass.Add(t, oneMinusP.Log().Clamp(floor, T.PositiveInfinity).Sub(p.Log().Clamp(floor, T.PositiveInfinity)).Mul(scale));
         }
-        if (wantT)
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            ClampedLogs(p, dp, dt);
-            InPlace.Subtract(dt, dp);
-            AddLossGradient(e.B!, ref e, gy, dt);
+            Tensor<T> pTensor = Input(0), target = Input(1);
+            var p = pTensor.AsReadOnlySpan();
+            int n = p.Length;
+            using var scratch = Scratch<T>.Rent(2 * n);
+            var dp = scratch.Span[..n];
+            var dt = scratch.Span.Slice(n, n);
+            if (pass.Wants(pTensor))
+            {
+                TensorPrimitives.Subtract(T.One, p, dt);
+                TensorPrimitives.Multiply(dt, p, dt);
+                TensorPrimitives.Max(dt, T.CreateChecked(1e-12), dt);
+                TensorPrimitives.Subtract(p, target.AsReadOnlySpan(), dp);
+                TensorPrimitives.Divide(dp, dt, dp);
+                AddLossGradient(pass, pTensor, Reduction, gy, dp);
+            }
+            if (pass.Wants(target))
+            {
+                ClampedLogs(p, dp, dt);
+                InPlace.Subtract(dt, dp);
+                AddLossGradient(pass, target, Reduction, gy, dt);
+            }
         }
     }
 
@@ -121,23 +149,37 @@ public static partial class Ops
         InPlace.Subtract(softplus, losses);       // log(1 + exp(−|x|)) − x·t
         TensorPrimitives.Max(x, T.Zero, losses);
         InPlace.Add(losses, softplus);
-        return FinishLoss("BceWithLogitsLoss", y, losses, reduction, BceWithLogitsLossBackward, logits, target);
+        return FinishLoss<T, BceWithLogitsLossNode<T>>("BceWithLogitsLoss", y, losses, reduction, logits, target);
     }
 
-    private static void BceWithLogitsLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // binary_cross_entropy_with_logits: scale · (σ(x) − t) to x, −scale · x to t
+    private sealed class BceWithLogitsLossNode<T> : ElementwiseLossNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var x = e.A!.AsReadOnlySpan();
-        using var d = Scratch<T>.Rent(x.Length);
-        if (e.A.RequiresGrad)
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            if (x.Length != 0) TensorPrimitives.Sigmoid(x, d.Span);   // it rejects empty spans
-            InPlace.Subtract(d.Span, e.B!.AsReadOnlySpan());
-            AddLossGradient(e.A, ref e, gy, d.Span);
+            Tensor<T> x = Input(0), t = Input(1);
+            var scale = ElementScales(g, Reduction, x.Length);
+            if (pass.Wants(x)) pass.Add(x, x.Sigmoid().Sub(t).Mul(scale));
+            if (pass.Wants(t)) pass.Add(t, x.Neg().Mul(scale));
         }
-        if (e.B!.RequiresGrad)
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            TensorPrimitives.Negate(x, d.Span);
-            AddLossGradient(e.B!, ref e, gy, d.Span);
+            Tensor<T> logits = Input(0), target = Input(1);
+            var x = logits.AsReadOnlySpan();
+            using var d = Scratch<T>.Rent(x.Length);
+            if (pass.Wants(logits))
+            {
+                if (x.Length != 0) TensorPrimitives.Sigmoid(x, d.Span);   // it rejects empty spans
+                InPlace.Subtract(d.Span, target.AsReadOnlySpan());
+                AddLossGradient(pass, logits, Reduction, gy, d.Span);
+            }
+            if (pass.Wants(target))
+            {
+                TensorPrimitives.Negate(x, d.Span);
+                AddLossGradient(pass, target, Reduction, gy, d.Span);
+            }
         }
     }
 
@@ -159,53 +201,66 @@ public static partial class Ops
     private static Tensor<T> LossOutput<T>(Shape inputShape, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T> =>
         Tensor<T>.Uninitialized(reduction == Reduction.None ? inputShape : Shape.Scalar);
 
+    /// <summary>The node of an elementwise loss: its reduction is all the state it needs besides its inputs.</summary>
+    private abstract class ElementwiseLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public Reduction Reduction;
+    }
+
     // Reduces the per-element losses into y (unless None, where they already are y) and records the op.
-    private static Tensor<T> FinishLoss<T>(string op, Tensor<T> y, ReadOnlySpan<T> losses, Reduction reduction, BackwardFn<T> backward,
-        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor<T> FinishLoss<T, TNode>(string op, Tensor<T> y, ReadOnlySpan<T> losses, Reduction reduction,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T> where TNode : ElementwiseLossNode<T>, new()
     {
         return reduction == Reduction.None
-            ? Recorded(op, y, reduction, backward, input, target)
-            : FinishReducedLoss(op, y, TensorPrimitives.Sum(losses), losses.Length, reduction, backward, input, target);
+            ? Recorded<T, TNode>(op, y, reduction, input, target)
+            : FinishReducedLoss<T, TNode>(op, y, TensorPrimitives.Sum(losses), losses.Length, reduction, input, target);
     }
 
     // Writes a reduced loss (the sum of <paramref name="count"/> per-element losses) and records the op.
-    private static Tensor<T> FinishReducedLoss<T>(string op, Tensor<T> y, T sum, int count, Reduction reduction, BackwardFn<T> backward,
-        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor<T> FinishReducedLoss<T, TNode>(string op, Tensor<T> y, T sum, int count, Reduction reduction,
+        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T> where TNode : ElementwiseLossNode<T>, new()
     {
         y.AsSpan()[0] = reduction == Reduction.Mean ? sum / T.CreateChecked(count) : sum;
-        return Recorded(op, y, reduction, backward, input, target);
+        return Recorded<T, TNode>(op, y, reduction, input, target);
     }
 
-    private static Tensor<T> Recorded<T>(string op, Tensor<T> y, Reduction reduction, BackwardFn<T> backward,
-        Tensor<T> input, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    private static Tensor<T> Recorded<T, TNode>(string op, Tensor<T> y, Reduction reduction, Tensor<T> input, Tensor<T> target)
+        where T : unmanaged, IFloatingPointIeee754<T> where TNode : ElementwiseLossNode<T>, new()
     {
-        if (Tape<T>.ShouldRecord(input, target)) Tape<T>.Record(op, y, backward, input, target).I0 = (int)reduction;
-        else Tape<T>.CheckForward(op, y);
+        if (Autodiff<T>.ShouldRecord(input, target)) Autodiff<T>.Record<TNode>(op, y, input, target).Reduction = reduction;
+        else Autodiff<T>.CheckForward(op, y);
         return y;
     }
 
+    // d(reduced loss)/d(element) as a tensor to multiply per-element terms with: the gradient itself without reduction,
+    // the scalar gradient for a sum, divided by the element count for a mean.
+    private static Tensor<T> ElementScales<T>(Tensor<T> g, Reduction reduction, int count) where T : unmanaged, IFloatingPointIeee754<T> =>
+        reduction == Reduction.Mean ? g.Div(T.CreateChecked(count)) : g;
+
     // input grad += ∂loss/∂element ⊙ d, target grad −= the same (for losses where d/dtarget = −d/dinput).
     // A constant factor of the derivative (MSE's 2) is folded into the scale of a reduced loss instead of taking a pass over d.
-    private static void AddLossGradients<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy, Span<T> d, T factor) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AddLossGradients<T>(BackwardPass<T> pass, Tensor<T> input, Tensor<T> target, Reduction reduction, ReadOnlySpan<T> gy,
+        Span<T> d, T factor) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if ((Reduction)e.I0 == Reduction.None && factor != T.One) { InPlace.Scale(d, factor); factor = T.One; }
-        AddLossGradient(e.A!, ref e, gy, d, factor);
-        if (e.B!.RequiresGrad)
+        if (reduction == Reduction.None && factor != T.One) { InPlace.Scale(d, factor); factor = T.One; }
+        AddLossGradient(pass, input, reduction, gy, d, factor);
+        if (pass.Wants(target))
         {
             TensorPrimitives.Negate(d, d);
-            AddLossGradient(e.B, ref e, gy, d, factor);
+            AddLossGradient(pass, target, reduction, gy, d, factor);
         }
     }
 
     // x.grad (+)= ∂loss/∂element ⊙ d, where ∂loss/∂element is gy itself (None), gy[0] (Sum) or gy[0]/count (Mean);
     // for a reduced loss the scale is multiplied by factor.
-    private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d) where T : unmanaged, IFloatingPointIeee754<T> =>
-        AddLossGradient(x, ref e, gy, d, T.One);
+    private static void AddLossGradient<T>(BackwardPass<T> pass, Tensor<T> x, Reduction reduction, ReadOnlySpan<T> gy, ReadOnlySpan<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddLossGradient(pass, x, reduction, gy, d, T.One);
 
-    private static void AddLossGradient<T>(Tensor<T> x, ref TapeEntry<T> e, ReadOnlySpan<T> gy, ReadOnlySpan<T> d, T factor) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AddLossGradient<T>(BackwardPass<T> pass, Tensor<T> x, Reduction reduction, ReadOnlySpan<T> gy, ReadOnlySpan<T> d, T factor)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(x, out var g, out bool fresh)) return;
-        var reduction = (Reduction)e.I0;
+        if (!pass.TryGrad(x, out var g, out bool fresh)) return;
         if (reduction == Reduction.None)
         {
             if (fresh) TensorPrimitives.Multiply(d, gy, g);

@@ -17,8 +17,8 @@ public enum Reduction
 
 public static partial class Ops
 {
-    // ---- classification losses over [N, C] scores with integer class targets.
-    // The targets array is kept by reference until backward (no copy per step): do not change it before Backward().
+    // ---- classification losses over [N, C] scores with integer class targets. The targets are copied when the op
+    // is recorded (into the node's own array), so changing the caller's array before Backward cannot change the gradient.
 
     /// <summary>
     /// Negative log-likelihood: −logProbs[i, targets[i]] per sample, for log-probabilities [N, C]
@@ -40,24 +40,40 @@ public static partial class Ops
             for (int i = 0; i < n; i++) sum -= lp[i * classes + targets[i]];
             dst[0] = reduction == Reduction.Mean ? sum / T.CreateChecked(n) : sum;
         }
-        if (Tape<T>.ShouldRecord(logProbs))
+        if (Autodiff<T>.ShouldRecord(logProbs))
         {
-            ref var e = ref Tape<T>.Record("NllLoss", y, NllLossBackward, logProbs);
-            e.I0 = (int)reduction;
-            e.Extra = targets;
+            var node = Autodiff<T>.Record<NllLossNode<T>>("NllLoss", y, logProbs);
+            node.Reduction = reduction;
+            node.Targets.CopyFrom(targets);
         }
-        else Tape<T>.CheckForward("NllLoss", y);
+        else Autodiff<T>.CheckForward("NllLoss", y);
         return y;
     }
 
-    private static void NllLossBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // nll_loss: −scale_i at each sample's target class, 0 elsewhere
+    private sealed class NllLossNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var targets = (int[])e.Extra!;
-        int n = e.A!.Shape[0], classes = e.A.Shape[1];
-        var reduction = (Reduction)e.I0;
-        for (int i = 0; i < n; i++)
-            gx[i * classes + targets[i]] -= SampleScale(gy, reduction, i, n);
+        public Reduction Reduction;
+        public ClassTargets Targets;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            var picks = Tensor.Zeros<T>(x.Shape.Dimensions);
+            Targets.AddOneHot(picks.AsSpan(), x.Shape[1], -T.One);
+            pass.Add(x, picks.Mul(SampleScales(g, Reduction, x.Shape[0])));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var targets = Targets.Span;
+            int n = Input(0).Shape[0], classes = Input(0).Shape[1];
+            for (int i = 0; i < n; i++)
+                gx[i * classes + targets[i]] -= SampleScale(gy, Reduction, i, n);
+        }
+
     }
 
     /// <summary>
@@ -71,10 +87,14 @@ public static partial class Ops
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) ThrowLabelSmoothing(labelSmoothing);
         var dims = logits.Shape.Dimensions;
         int n = dims[0], classes = dims[1];
-        bool record = Tape<T>.ShouldRecord(logits);
-        // The softmax rows are what backward needs (a pooled buffer the tape owns); without a tape the buffer goes back at
-        // the end (no using block: an exception in between only costs the pool one array).
-        var probs = TensorPool<T>.Rent(n * classes, out int probsOffset);
+        bool record = Autodiff<T>.ShouldRecord(logits);
+        // The softmax rows are what the fused backward needs. Inside a scope they live in a pooled buffer that the node
+        // gives back when the graph is freed or the scope ends; outside one, in a plain array the GC reclaims with the
+        // graph. Without recording the buffer goes back at the end (an exception in between only costs the pool one array).
+        var scope = TensorScope.Current;
+        bool pooled = !record || scope is not null;
+        int probsOffset = 0;
+        var probs = pooled ? TensorPool<T>.Rent(n * classes, out probsOffset) : GC.AllocateUninitializedArray<T>(n * classes);
         var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
         var x = logits.AsReadOnlySpan();
         T eps = T.CreateChecked(labelSmoothing), c = T.CreateChecked(classes), total = T.Zero;
@@ -99,16 +119,19 @@ public static partial class Ops
         if (reduction != Reduction.None) y.AsSpan()[0] = reduction == Reduction.Mean ? total / T.CreateChecked(n) : total;
         if (record)
         {
-            ref var e = ref Tape<T>.Record("CrossEntropy", y, CrossEntropyBackward, logits);
-            e.SavedBuffer = probs; e.SavedOffset = probsOffset;
-            e.I0 = (int)reduction;
-            e.X0 = eps;
-            e.Extra = targets;
+            var node = Autodiff<T>.Record<CrossEntropyNode<T>>("CrossEntropy", y, logits);
+            node.Reduction = reduction;
+            node.LabelSmoothing = eps;
+            node.Targets.CopyFrom(targets);
+            node.Probabilities = probs;
+            node.ProbabilitiesOffset = probsOffset;
+            node.ProbabilitiesPooled = pooled;
+            if (pooled) scope!.AddResource(node);
         }
         else
         {
             TensorPool<T>.Return(probs);
-            Tape<T>.CheckForward("CrossEntropy", y);
+            Autodiff<T>.CheckForward("CrossEntropy", y);
         }
         return y;
     }
@@ -117,47 +140,81 @@ public static partial class Ops
     private static void ThrowLabelSmoothing(double labelSmoothing) =>
         throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
 
-    // gx[i] (+)= scale_i · (softmax_i − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C.
-    private static void CrossEntropyBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // cross_entropy: scale_i · (softmax(x_i) − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C
+    private sealed class CrossEntropyNode<T> : Node<T>, IScopeResource where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var targets = (int[])e.Extra!;
-        int n = e.A!.Shape[0], classes = e.A.Shape[1];
-        var reduction = (Reduction)e.I0;
-        T eps = e.X0, uniform = e.X0 / T.CreateChecked(classes);
-        Span<T> gx;
-        if (reduction != Reduction.None)
+        public Reduction Reduction;
+        public T LabelSmoothing;
+        public ClassTargets Targets;
+        /// <summary>The softmax rows of the forward pass (null once handed over as the logits' gradient, or released).</summary>
+        public T[]? Probabilities;
+        public int ProbabilitiesOffset;
+        public bool ProbabilitiesPooled;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            // One scale for every sample: the whole block in one vector pass (rows of 10 classes are too short for one each).
-            T s = SampleScale(gy, reduction, 0, n);
-            if (e.SavedBuffer is { } saved && Tape<T>.TryAdoptGrad(e.A, saved, e.SavedOffset))
-            {
-                // The logits' first gradient: the saved softmax rows become it in place, and the buffer is handed over.
-                e.SavedBuffer = null;
-                gx = new Span<T>(saved, e.SavedOffset, n * classes);
-                if (s != T.One) InPlace.Scale(gx, s);
-            }
-            else
-            {
-                if (!Tape<T>.TryGrad(e.A, out gx, out bool fresh)) return;
-                var probs = new ReadOnlySpan<T>(e.SavedBuffer, e.SavedOffset, n * classes);
-                if (fresh) TensorPrimitives.Multiply(probs, s, gx);
-                else InPlace.AddScaled(gx, probs, s);
-            }
-            if (eps != T.Zero) InPlace.AddScalar(gx, -(s * uniform));
-            T hit = s * (T.One - eps);
-            for (int i = 0; i < n; i++) gx[i * classes + targets[i]] -= hit;
-            return;
+            var x = Input(0);
+            int classes = x.Shape[1];
+            T eps = LabelSmoothing;
+            var q = Tensor.Full(x.Shape, eps / T.CreateChecked(classes));
+            Targets.AddOneHot(q.AsSpan(), classes, T.One - eps);
+            pass.Add(x, x.Softmax(-1).Sub(q).Mul(SampleScales(g, Reduction, x.Shape[0])));
         }
-        if (!Tape<T>.TryGrad(e.A, out gx, out bool rowsFresh)) return;
-        var rows = new ReadOnlySpan<T>(e.SavedBuffer, e.SavedOffset, n * classes);
-        for (int i = 0; i < n; i++)
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            T s = gy[i];
-            var g = gx.Slice(i * classes, classes);
-            if (rowsFresh) TensorPrimitives.Multiply(rows.Slice(i * classes, classes), s, g);
-            else InPlace.AddScaled(g, rows.Slice(i * classes, classes), s);
-            if (eps != T.Zero) InPlace.AddScalar(g, -(s * uniform));
-            g[targets[i]] -= s * (T.One - eps);
+            var logits = Input(0);
+            var saved = Probabilities ?? throw new GraphFreedException(
+                $"CrossEntropy: the TensorScope in which this {logits.Shape} loss was recorded has ended, and its saved state with it; call Backward inside the scope.");
+            var targets = Targets.Span;
+            int n = logits.Shape[0], classes = logits.Shape[1];
+            T eps = LabelSmoothing, uniform = eps / T.CreateChecked(classes);
+            Span<T> gx;
+            if (Reduction != Reduction.None)
+            {
+                // One scale for every sample: the whole block in one vector pass (rows of 10 classes are too short for one each).
+                T s = SampleScale(gy, Reduction, 0, n);
+                if (pass.TryAdoptGrad(logits, saved, ProbabilitiesOffset, ProbabilitiesPooled))
+                {
+                    // The logits' first gradient: the saved softmax rows become it in place, and the buffer is handed over.
+                    Probabilities = null;
+                    gx = new Span<T>(saved, ProbabilitiesOffset, n * classes);
+                    if (s != T.One) InPlace.Scale(gx, s);
+                }
+                else
+                {
+                    if (!pass.TryGrad(logits, out gx, out bool fresh)) return;
+                    var probs = new ReadOnlySpan<T>(saved, ProbabilitiesOffset, n * classes);
+                    if (fresh) TensorPrimitives.Multiply(probs, s, gx);
+                    else InPlace.AddScaled(gx, probs, s);
+                }
+                if (eps != T.Zero) InPlace.AddScalar(gx, -(s * uniform));
+                T hit = s * (T.One - eps);
+                for (int i = 0; i < n; i++) gx[i * classes + targets[i]] -= hit;
+                return;
+            }
+            if (!pass.TryGrad(logits, out gx, out bool rowsFresh)) return;
+            var rows = new ReadOnlySpan<T>(saved, ProbabilitiesOffset, n * classes);
+            for (int i = 0; i < n; i++)
+            {
+                T s = gy[i];
+                var g = gx.Slice(i * classes, classes);
+                if (rowsFresh) TensorPrimitives.Multiply(rows.Slice(i * classes, classes), s, g);
+                else InPlace.AddScaled(g, rows.Slice(i * classes, classes), s);
+                if (eps != T.Zero) InPlace.AddScalar(g, -(s * uniform));
+                g[targets[i]] -= s * (T.One - eps);
+            }
+        }
+
+        internal override void ReleaseSaved() => ReleaseProbabilities();
+
+        void IScopeResource.EndOfScope() => ReleaseProbabilities();
+
+        private void ReleaseProbabilities()
+        {
+            if (Probabilities is { } p && ProbabilitiesPooled) TensorPool<T>.Return(p);
+            Probabilities = null;
         }
     }
 
@@ -218,6 +275,15 @@ public static partial class Ops
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowUnknownReduction(string op, Reduction reduction, Shape input) =>
         throw new ArgumentOutOfRangeException(nameof(reduction), $"{op}: unknown reduction {(int)reduction} for an input of shape {input}; use Mean, Sum or None.");
+
+    // The same as a tensor to multiply [N, ...] per-sample terms with: [N, 1] without reduction, a scalar otherwise.
+    private static Tensor<T> SampleScales<T>(Tensor<T> g, Reduction reduction, int count) where T : unmanaged, IFloatingPointIeee754<T> =>
+        reduction switch
+        {
+            Reduction.None => g.Reshape(count, 1),
+            Reduction.Sum => g,
+            _ => g.Div(T.CreateChecked(count)),
+        };
 
     // d(reduced loss)/d(loss of item i): gy[i] without reduction, gy[0] for a sum, gy[0]/count for a mean.
     private static T SampleScale<T>(ReadOnlySpan<T> gy, Reduction reduction, int i, int count) where T : unmanaged, IFloatingPointIeee754<T> =>

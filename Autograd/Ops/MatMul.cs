@@ -19,31 +19,43 @@ public static partial class Ops
             Gemm.Multiply(false, false, m, n, k,
                 aBatched ? sa.Slice(i * m * k, m * k) : sa, bBatched ? sb.Slice(i * k * n, k * n) : sb,
                 sy.Slice(i * m * n, m * n), accumulate: false);
-        if (Tape<T>.ShouldRecord(a, b)) Tape<T>.Record("MatMul", y, MatMulBackward, a, b);
-        else Tape<T>.CheckForward("MatMul", y);
+        if (Autodiff<T>.ShouldRecord(a, b)) Autodiff<T>.Record<MatMulNode<T>>("MatMul", y, a, b);
+        else Autodiff<T>.CheckForward("MatMul", y);
         return y;
     }
 
-    private static void MatMulBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // matmul: grad·Bᵀ, Aᵀ·grad (per batch; a shared operand's gradient is summed over the batch by the pass)
+    private sealed class MatMulNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var a = e.A!; var b = e.B!;
-        MatMulLayout(a.Shape, b.Shape, out int batches, out int m, out int k, out int n, out bool aBatched, out bool bBatched);
-        var sa = a.AsReadOnlySpan(); var sb = b.AsReadOnlySpan();
-        // dA = dY · Bᵀ and dB = Aᵀ · dY, through the transposed GEMM variants; a shared operand sums over the batch
-        // (its first product overwrites a fresh buffer, the others add).
-        if (Tape<T>.TryGrad(a, out var ga, out bool fresh))
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            if (fresh && batches == 0) ga.Clear();   // a shared operand of an empty batch gets a zero gradient
-            for (int i = 0; i < batches; i++)
-                Gemm.Multiply(false, true, m, k, n, gy.Slice(i * m * n, m * n), bBatched ? sb.Slice(i * k * n, k * n) : sb,
-                    aBatched ? ga.Slice(i * m * k, m * k) : ga, accumulate: !fresh || (!aBatched && i > 0));
+            Tensor<T> a = Input(0), b = Input(1);
+            if (pass.Wants(a)) pass.Add(a, g.MatMul(b.Transpose()));
+            if (pass.Wants(b)) pass.Add(b, a.Transpose().MatMul(g));
         }
-        if (Tape<T>.TryGrad(b, out var gb, out fresh))
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (fresh && batches == 0) gb.Clear();
-            for (int i = 0; i < batches; i++)
-                Gemm.Multiply(true, false, k, n, m, aBatched ? sa.Slice(i * m * k, m * k) : sa, gy.Slice(i * m * n, m * n),
-                    bBatched ? gb.Slice(i * k * n, k * n) : gb, accumulate: !fresh || (!bBatched && i > 0));
+            Tensor<T> a = Input(0), b = Input(1);
+            MatMulLayout(a.Shape, b.Shape, out int batches, out int m, out int k, out int n, out bool aBatched, out bool bBatched);
+            var sa = a.AsReadOnlySpan(); var sb = b.AsReadOnlySpan();
+            // dA = dY · Bᵀ and dB = Aᵀ · dY, through the transposed GEMM variants; a shared operand sums over the batch
+            // (its first product overwrites a fresh buffer, the others add).
+            if (pass.TryGrad(a, out var ga, out bool fresh))
+            {
+                if (fresh && batches == 0) ga.Clear();   // a shared operand of an empty batch gets a zero gradient
+                for (int i = 0; i < batches; i++)
+                    Gemm.Multiply(false, true, m, k, n, gy.Slice(i * m * n, m * n), bBatched ? sb.Slice(i * k * n, k * n) : sb,
+                        aBatched ? ga.Slice(i * m * k, m * k) : ga, accumulate: !fresh || (!aBatched && i > 0));
+            }
+            if (pass.TryGrad(b, out var gb, out fresh))
+            {
+                if (fresh && batches == 0) gb.Clear();
+                for (int i = 0; i < batches; i++)
+                    Gemm.Multiply(true, false, k, n, m, aBatched ? sa.Slice(i * m * k, m * k) : sa, gy.Slice(i * m * n, m * n),
+                        bBatched ? gb.Slice(i * k * n, k * n) : gb, accumulate: !fresh || (!bBatched && i > 0));
+            }
         }
     }
 

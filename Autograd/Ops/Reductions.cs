@@ -10,8 +10,12 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         y.AsSpan()[0] = TensorPrimitives.Sum(x.AsReadOnlySpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Sum", y, SumAllBackward, x).X0 = T.One;
-        else Tape<T>.CheckForward("Sum", y);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<SumAllNode<T>>("Sum", y, x);
+            node.Scale = T.One;
+        }
+        else Autodiff<T>.CheckForward("Sum", y);
         return y;
     }
 
@@ -22,17 +26,33 @@ public static partial class Ops
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         T count = T.CreateChecked(x.Length);
         y.AsSpan()[0] = TensorPrimitives.Sum(x.AsReadOnlySpan()) / count;
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Mean", y, SumAllBackward, x).X0 = T.One / count;
-        else Tape<T>.CheckForward("Mean", y);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<SumAllNode<T>>("Mean", y, x);
+            node.Scale = T.One / count;
+        }
+        else Autodiff<T>.CheckForward("Mean", y);
         return y;
     }
 
-    // X0 is the scale: 1 for Sum, 1/count for Mean.
-    private static void SumAllBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // sum (mean): grad · scale, expanded to the input's shape (scale 1 for Sum, 1/count for Mean)
+    private sealed class SumAllNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
-        if (fresh) gx.Fill(gy[0] * e.X0);
-        else InPlace.AddScalar(gx, gy[0] * e.X0);
+        public T Scale;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            pass.Add(x, (Scale == T.One ? g : g.Mul(Scale)).Expand(x.Shape.Dimensions));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx, out bool fresh)) return;
+            if (fresh) gx.Fill(gy[0] * Scale);
+            else InPlace.AddScalar(gx, gy[0] * Scale);
+        }
     }
 
     /// <summary>Sums over <paramref name="axis"/> (negative counts from the end); keeps it as size 1 if <paramref name="keepDim"/>.</summary>
@@ -74,30 +94,44 @@ public static partial class Ops
             TensorPrimitives.Divide(y.AsSpan(), count, y.AsSpan());
             scale = T.One / count;
         }
-        if (Tape<T>.ShouldRecord(x))
+        if (Autodiff<T>.ShouldRecord(x))
         {
-            ref var e = ref Tape<T>.Record(op, y, ReduceSumBackward, x);
-            e.I0 = mask;
-            e.X0 = scale;
+            var node = Autodiff<T>.Record<ReduceSumNode<T>>(op, y, x);
+            node.AxesMask = mask; node.Scale = scale;
         }
-        else Tape<T>.CheckForward(op, y);
+        else Autodiff<T>.CheckForward(op, y);
         return y;
     }
 
-    // The gradient of a sum is the output gradient broadcast back over the reduced axes (scaled for a mean).
-    private static void ReduceSumBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // sum(axes) (mean): grad · scale with the reduced axes put back as size 1, expanded to the input's shape
+    private sealed class ReduceSumNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var xShape = e.A!.Shape;
-        var kept = ReducedShape(xShape, e.I0, keepDim: true);
-        if (e.X0 == T.One)
+        /// <summary>Bit i set: axis i was reduced.</summary>
+        public int AxesMask;
+        public T Scale;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            Kernels.Broadcast.Apply<T, Kernels.AddOperator<T>>(gx, xShape, gy, kept, gx, xShape);
-            return;
+            var x = Input(0);
+            var kept = g.Reshape(ReducedShape(x.Shape, AxesMask, keepDim: true).Dimensions);
+            pass.Add(x, (Scale == T.One ? kept : kept.Mul(Scale)).Expand(x.Shape.Dimensions));
         }
-        using var scaled = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Multiply(gy, e.X0, scaled.Span);
-        Kernels.Broadcast.Apply<T, Kernels.AddOperator<T>>(gx, xShape, scaled.Span, kept, gx, xShape);
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var xShape = Input(0).Shape;
+            var kept = ReducedShape(xShape, AxesMask, keepDim: true);
+            if (Scale == T.One)
+            {
+                Kernels.Broadcast.Apply<T, Kernels.AddOperator<T>>(gx, xShape, gy, kept, gx, xShape);
+                return;
+            }
+            using var scaled = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Multiply(gy, Scale, scaled.Span);
+            Kernels.Broadcast.Apply<T, Kernels.AddOperator<T>>(gx, xShape, scaled.Span, kept, gx, xShape);
+        }
     }
 
     // ---- Max and ArgMax. Tie rule: the gradient (and ArgMax) goes to the FIRST element of a slice equal to its maximum,
@@ -111,16 +145,29 @@ public static partial class Ops
         if (x.Length == 0) throw new ArgumentException($"Max: the tensor of shape {x.Shape} is empty; the maximum of no elements is undefined.", nameof(x));
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
         y.AsSpan()[0] = TensorPrimitives.Max(x.AsReadOnlySpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Max", y, MaxAllBackward, x);
-        else Tape<T>.CheckForward("Max", y);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<MaxAllNode<T>>("Max", y, x);
+        else Autodiff<T>.CheckForward("Max", y);
         return y;
     }
 
-    private static void MaxAllBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // max: grad at the first maximal element
+    private sealed class MaxAllNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var x = e.A!.AsReadOnlySpan();
-        gx[FirstIndexOf(x, 0, x.Length, 1, e.Output.AsReadOnlySpan()[0])] += gy[0];
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            var mask = Tensor.Zeros<T>(x.Shape.Dimensions);
+            mask.AsSpan()[FirstIndexOf(x.AsReadOnlySpan(), 0, x.Length, 1, Output.AsReadOnlySpan()[0])] = T.One;
+            pass.Add(x, g.Mul(mask));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var x = Input(0).AsReadOnlySpan();
+            gx[FirstIndexOf(x, 0, x.Length, 1, Output.AsReadOnlySpan()[0])] += gy[0];
+        }
     }
 
     /// <summary>
@@ -135,24 +182,44 @@ public static partial class Ops
             throw new ArgumentException($"Max: axis {axis} of shape {x.Shape} has size 0; the maximum of no elements is undefined.", nameof(axis));
         var y = Tensor<T>.Uninitialized(ReducedShape(x.Shape, 1 << a, keepDim));
         MaxAxis(x.AsReadOnlySpan(), x.Shape.Product(0, a), x.Shape.Dimensions[a], x.Shape.Product(a + 1, x.Rank), y.AsSpan());
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Max", y, MaxAxisBackward, x).I0 = a;
-        else Tape<T>.CheckForward("Max", y);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<MaxAxisNode<T>>("Max", y, x);
+            node.Axis = a;
+        }
+        else Autodiff<T>.CheckForward("Max", y);
         return y;
     }
 
-    private static void MaxAxisBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // max(axis): grad at each slice's first maximal element
+    private sealed class MaxAxisNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var shape = e.A!.Shape;
-        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var x = e.A.AsReadOnlySpan();
-        var y = e.Output.AsReadOnlySpan();
-        for (int o = 0; o < outer; o++)
-            for (int i = 0; i < inner; i++)
-            {
-                int start = o * n * inner + i, k = o * inner + i;
-                gx[start + FirstIndexOf(x, start, n, inner, y[k]) * inner] += gy[k];
-            }
+        public int Axis;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            var mask = Tensor.Zeros<T>(x.Shape.Dimensions);
+            var m = mask.AsSpan();
+            for (int k = 0; k < Output.Length; k++) m[ArgMaxOf(k)] = T.One;
+            pass.Add(x, g.Reshape(ReducedShape(x.Shape, 1 << Axis, keepDim: true).Dimensions).Mul(mask));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            for (int k = 0; k < gy.Length; k++) gx[ArgMaxOf(k)] += gy[k];
+        }
+
+        // The flat index in the input of the first maximal element of slice k (k runs over the output's elements).
+        private int ArgMaxOf(int k)
+        {
+            var shape = Input(0).Shape;
+            int n = shape.Dimensions[Axis], inner = shape.Product(Axis + 1, shape.Rank);
+            int start = k / inner * n * inner + k % inner;
+            return start + FirstIndexOf(Input(0).AsReadOnlySpan(), start, n, inner, Output.AsReadOnlySpan()[k]) * inner;
+        }
     }
 
     /// <summary>

@@ -4,77 +4,130 @@ namespace Autograd;
 
 public static partial class Ops
 {
-    // ---- Tensor ∘ scalar. The scalar is a constant (no gradient flows to it); it is kept in the tape entry's X0.
+    // ---- Tensor ∘ scalar. The scalar is a constant (no gradient flows to it).
     // Division by a zero scalar follows IEEE 754 (±Inf/NaN), like the tensor Div; anomaly mode reports it.
 
     /// <summary>x + s (elementwise).</summary>
-    public static Tensor<T> Add<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("AddScalar", x, s, TensorPrimitives.Add, PassThroughBackward);
+    public static Tensor<T> Add<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = WithScalar(x, s, TensorPrimitives.Add);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<PassThroughNode<T>>("AddScalar", y, x);
+        else Autodiff<T>.CheckForward("AddScalar", y);
+        return y;
+    }
 
     /// <summary>x − s (elementwise).</summary>
-    public static Tensor<T> Sub<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("SubScalar", x, s, TensorPrimitives.Subtract, PassThroughBackward);
-
-    // d(x ± s)/dx = 1
-    private static void PassThroughBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Sub<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
-        if (fresh) gy.CopyTo(gx);
-        else InPlace.Add(gx, gy);
+        var y = WithScalar(x, s, TensorPrimitives.Subtract);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<PassThroughNode<T>>("SubScalar", y, x);
+        else Autodiff<T>.CheckForward("SubScalar", y);
+        return y;
+    }
+
+    // x ± s, and views with the input's flat layout (reshape): grad, in the input's shape
+    private sealed class PassThroughNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
+        {
+            var x = Input(0);
+            pass.Add(x, g.Shape == x.Shape ? g : g.Reshape(x.Shape.Dimensions));
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx, out bool fresh)) return;
+            if (fresh) gy.CopyTo(gx);
+            else InPlace.Add(gx, gy);
+        }
     }
 
     /// <summary>s − x (elementwise).</summary>
-    public static Tensor<T> RSub<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("RSubScalar", x, s, static (x, s, y) => TensorPrimitives.Subtract(s, x, y), NegBackward);  // d(s − x)/dx = −1
-
+    public static Tensor<T> RSub<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = WithScalar(x, s, static (x, s, y) => TensorPrimitives.Subtract(s, x, y));
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<NegNode<T>>("RSubScalar", y, x);
+        else Autodiff<T>.CheckForward("RSubScalar", y);
+        return y;
+    }
 
     /// <summary>x · s (elementwise).</summary>
-    public static Tensor<T> Mul<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("MulScalar", x, s, TensorPrimitives.Multiply, ScaleBackward, x0: s);
+    public static Tensor<T> Mul<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = WithScalar(x, s, TensorPrimitives.Multiply);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<ScaleNode<T>>("MulScalar", y, x);
+            node.Factor = s;
+        }
+        else Autodiff<T>.CheckForward("MulScalar", y);
+        return y;
+    }
 
     /// <summary>x / s (elementwise).</summary>
-    public static Tensor<T> Div<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("DivScalar", x, s, TensorPrimitives.Divide, ScaleBackward, x0: T.One / s);
-
-    // d(x·c)/dx = c (Div records c = 1/s)
-    private static void ScaleBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Div<T>(this Tensor<T> x, T s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx, out bool fresh)) return;
-        if (fresh) TensorPrimitives.Multiply(gy, e.X0, gx);
-        else InPlace.AddScaled(gx, gy, e.X0);
+        var y = WithScalar(x, s, TensorPrimitives.Divide);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<ScaleNode<T>>("DivScalar", y, x);
+            node.Factor = T.One / s;
+        }
+        else Autodiff<T>.CheckForward("DivScalar", y);
+        return y;
+    }
+
+    // x · c (Div records c = 1/s): grad · c
+    private sealed class ScaleNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T Factor;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Factor));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx, out bool fresh)) return;
+            if (fresh) TensorPrimitives.Multiply(gy, Factor, gx);
+            else InPlace.AddScaled(gx, gy, Factor);
+        }
     }
 
     /// <summary>s / x (elementwise).</summary>
-    public static Tensor<T> RDiv<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithScalar("RDivScalar", x, s, static (x, s, y) => TensorPrimitives.Divide(s, x, y), RDivBackward, saveOutput: true);
-
-    private static void RDivBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> RDiv<T>(T s, Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        // d(s/x)/dx = −s/x² = −y/x
-        using var t = Scratch<T>.Rent(gy.Length);
-        TensorPrimitives.Divide(e.Saved!.AsReadOnlySpan(), e.A!.AsReadOnlySpan(), t.Span);
-        TensorPrimitives.Multiply(t.Span, gy, t.Span);
-        InPlace.Subtract(gx, t.Span);
+        var y = WithScalar(x, s, static (x, s, y) => TensorPrimitives.Divide(s, x, y));
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<RDivNode<T>>("RDivScalar", y, x);
+        else Autodiff<T>.CheckForward("RDivScalar", y);
+        return y;
+    }
+
+    // s / x: −grad · result / x
+    private sealed class RDivNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Mul(Output).Div(Input(0)).Neg());
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            using var t = Scratch<T>.Rent(gy.Length);
+            TensorPrimitives.Divide(Output.AsReadOnlySpan(), Input(0).AsReadOnlySpan(), t.Span);
+            TensorPrimitives.Multiply(t.Span, gy, t.Span);
+            InPlace.Subtract(gx, t.Span);
+        }
     }
 
     /// <summary>An elementwise kernel of a tensor and a scalar constant.</summary>
     private delegate void ScalarKernel<T>(ReadOnlySpan<T> x, T s, Span<T> y);
 
-    // The forward of every tensor ∘ scalar op: a kernel into a new tensor, then record (X0 carries what backward needs).
-    private static Tensor<T> WithScalar<T>(string op, Tensor<T> x, T s, ScalarKernel<T> kernel, BackwardFn<T> backward,
-        T x0 = default, bool saveOutput = false) where T : unmanaged, IFloatingPointIeee754<T>
+    // The forward of every tensor ∘ scalar op: a kernel into a new tensor (the caller records).
+    private static Tensor<T> WithScalar<T>(Tensor<T> x, T s, ScalarKernel<T> kernel) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         kernel(x.AsReadOnlySpan(), s, y.AsSpan());
-        if (Tape<T>.ShouldRecord(x))
-        {
-            ref var e = ref Tape<T>.Record(op, y, backward, x);
-            e.X0 = x0;
-            if (saveOutput) e.Saved = y;
-        }
-        else Tape<T>.CheckForward(op, y);
         return y;
     }
 }

@@ -66,7 +66,7 @@ public static partial class Ops
     private static Tensor<T> ViewAs<T>(string op, Tensor<T> x, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = x.View(shape);
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record(op, y, PassThroughBackward, x);  // same flat layout: gx += gy
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<PassThroughNode<T>>(op, y, x);  // same flat layout
         return y;
     }
 
@@ -81,15 +81,166 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(start),
                 $"Slice: rows [{start}, {(long)start + length}) (start {start}, length {length}) are out of range for shape {x.Shape}, whose first axis has {rows} rows.");
         var y = x.ViewRows(start, length);
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Slice", y, SliceBackward, x).I0 = start;
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<NarrowNode<T>>("Slice", y, x);
+            node.Axis = 0; node.Start = start;
+        }
         return y;
     }
 
-    private static void SliceBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Elements [<paramref name="start"/>, start + <paramref name="length"/>) along <paramref name="axis"/> (negative
+    /// counts from the end). A view along the first axis (like <see cref="Slice{T}"/>), a copy along any other.
+    /// </summary>
+    public static Tensor<T> Narrow<T>(this Tensor<T> x, int axis, int start, int length) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var g = gx.Slice(e.I0 * e.A!.Shape.Product(1, e.A.Rank), gy.Length);
-        InPlace.Add(g, gy);
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank == 0)
+            throw new ArgumentException($"Narrow: cannot narrow a scalar (shape {x.Shape}); it has no axes.");
+        int a = x.Shape.NormalizeAxis(axis, "Narrow");
+        int size = x.Shape.Dimensions[a];
+        if (start < 0 || length < 0 || (long)start + length > size)
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"Narrow: [{start}, {(long)start + length}) (start {start}, length {length}) is out of range for axis {axis} of shape {x.Shape}, which has size {size}.");
+        if (a == 0) return x.Slice(start, length);
+        var y = Tensor<T>.Uninitialized(x.Shape.With(a, length));
+        MoveBlocks(x.AsReadOnlySpan(), y.AsSpan(), x.Shape, a, length, start, fromFull: true, add: false);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<NarrowNode<T>>("Narrow", y, x);
+            node.Axis = a; node.Start = start;
+        }
+        else Autodiff<T>.CheckForward("Narrow", y);
+        return y;
+    }
+
+    // narrow: grad placed at [start, start + length) of zeros of the input's shape
+    private sealed class NarrowNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Axis, Start;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Widen(Axis, Start, Input(0).Shape.Dimensions[Axis]));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            MoveBlocks(gy, gx, Input(0).Shape, Axis, Output.Shape.Dimensions[Axis], Start, fromFull: false, add: true);
+        }
+    }
+
+    // The inverse placement of Narrow (its gradient): x lies at [start, start + x's size) along axis of a zero tensor
+    // whose axis has size `size`.
+    private static Tensor<T> Widen<T>(this Tensor<T> x, int axis, int start, int size) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = Tensor<T>.Uninitialized(x.Shape.With(axis, size));
+        y.AsSpan().Clear();
+        MoveBlocks(x.AsReadOnlySpan(), y.AsSpan(), y.Shape, axis, x.Shape.Dimensions[axis], start, fromFull: false, add: false);
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<WidenNode<T>>("Widen", y, x);
+            node.Axis = axis; node.Start = start;
+        }
+        return y;
+    }
+
+    // widen (narrow's gradient): the gradient narrowed back
+    private sealed class WidenNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public int Axis, Start;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Narrow(Axis, Start, Input(0).Shape.Dimensions[Axis]));
+    }
+
+    // The tensor with `fullShape` seen as [outer, size, inner] around axis, and a part of it of size partSize along the
+    // axis starting at start: copies (or adds) each block between the part and its place in the whole, in the direction
+    // fromFull says.
+    private static void MoveBlocks<T>(ReadOnlySpan<T> source, Span<T> destination, Shape fullShape, int axis, int partSize, int start,
+        bool fromFull, bool add) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int outer = fullShape.Product(0, axis), size = fullShape.Dimensions[axis], inner = fullShape.Product(axis + 1, fullShape.Rank);
+        int chunk = partSize * inner;
+        for (int o = 0; o < outer; o++)
+        {
+            int whole = (o * size + start) * inner, part = o * chunk;
+            var from = source.Slice(fromFull ? whole : part, chunk);
+            var to = destination.Slice(fromFull ? part : whole, chunk);
+            if (add) InPlace.Add(to, from);
+            else from.CopyTo(to);
+        }
+    }
+
+    // ---- Broadcasting as ops: Expand stretches size-1 (and missing leading) axes, SumTo sums them back. Each is the
+    // other's derivative; the backward pass uses SumTo to bring a broadcast gradient to its input's shape.
+
+    /// <summary>The tensor broadcast to <paramref name="shape"/> (NumPy rules), as a contiguous copy.</summary>
+    public static Tensor<T> Expand<T>(this Tensor<T> x, params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var target = TargetShape("Expand", x.Shape, shape);
+        if (Broadcast.Shapes("Expand", x.Shape, target) != target)
+            throw new ArgumentException($"Expand: shape {x.Shape} cannot be broadcast to {target} (only size-1 and missing leading axes stretch).");
+        var y = Tensor<T>.Uninitialized(target);
+        y.AsSpan().Clear();
+        Broadcast.Apply<T, AddOperator<T>>(y.AsSpan(), target, x.AsReadOnlySpan(), x.Shape, y.AsSpan(), target);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ExpandNode<T>>("Expand", y, x);
+        else Autodiff<T>.CheckForward("Expand", y);
+        return y;
+    }
+
+    // A shape argument, checked with the op's name (Shape's own message names no op).
+    private static Shape TargetShape(string op, Shape input, ReadOnlySpan<int> dims)
+    {
+        if (dims.Length > Shape.MaxRank)
+            throw new ArgumentException($"{op}: target {FormatIntList(dims)} has rank {dims.Length}, more than the maximum {Shape.MaxRank} (input {input}).");
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] < 0)
+                throw new ArgumentException($"{op}: dimension {i} of the target {FormatIntList(dims)} is {dims[i]}; sizes must be ≥ 0 (input {input}).");
+        return new Shape(dims);
+    }
+
+    // expand: grad summed back to the input's shape
+    private sealed class ExpandNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.SumTo(Input(0).Shape.Dimensions));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) Broadcast.SumInto(gy, Output.Shape, gx, Input(0).Shape, accumulate: !fresh);
+        }
+    }
+
+    /// <summary>
+    /// Sums the axes along which <paramref name="shape"/> would be broadcast to this tensor's shape, giving a tensor of
+    /// <paramref name="shape"/>: the inverse of <see cref="Expand{T}"/> (how a broadcast operand's gradient is formed).
+    /// </summary>
+    public static Tensor<T> SumTo<T>(this Tensor<T> x, params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var target = TargetShape("SumTo", x.Shape, shape);
+        if (Broadcast.Shapes("SumTo", target, x.Shape) != x.Shape)
+            throw new ArgumentException($"SumTo: shape {target} does not broadcast to the input's shape {x.Shape}, so {x.Shape} cannot be summed to it.");
+        var y = Tensor<T>.Uninitialized(target);
+        Broadcast.SumInto(x.AsReadOnlySpan(), x.Shape, y.AsSpan(), target, accumulate: false);
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<SumToNode<T>>("SumTo", y, x);
+        else Autodiff<T>.CheckForward("SumTo", y);
+        return y;
+    }
+
+    // sum_to: grad expanded to the input's shape
+    private sealed class SumToNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Expand(Input(0).Shape.Dimensions));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var xShape = Input(0).Shape;
+            Broadcast.Apply<T, AddOperator<T>>(gx, xShape, gy, Output.Shape, gx, xShape);
+        }
     }
 
     // ---- Copies: Transpose, Permute, Concat
@@ -136,20 +287,42 @@ public static partial class Ops
         for (int i = 0; i < dims.Length; i++) dims[i] = s.Dimensions[perm[i]];
         var y = Tensor<T>.Uninitialized(new Shape(dims));
         PermuteCopy(x.AsReadOnlySpan(), s, perm, y.AsSpan());
-        // The permutation is packed into I0 (4 bits per axis, rank ≤ 8) so recording allocates nothing.
-        if (Tape<T>.ShouldRecord(x)) Tape<T>.Record(op, y, PermuteBackward, x).I0 = PackAxes(perm);
+        // The permutation is packed into an int (4 bits per axis, rank ≤ 8) so recording allocates no array.
+        if (Autodiff<T>.ShouldRecord(x))
+        {
+            var node = Autodiff<T>.Record<PermuteNode<T>>(op, y, x);
+            node.PackedAxes = PackAxes(perm);
+        }
+        else Autodiff<T>.CheckForward(op, y);
         return y;
     }
 
-    private static void PermuteBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // permute: grad permuted back
+    private sealed class PermuteNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        int rank = e.A!.Rank;
-        Span<int> inverse = stackalloc int[rank];
-        for (int i = 0; i < rank; i++) inverse[UnpackAxis(e.I0, i)] = i;
-        using var t = Scratch<T>.Rent(gy.Length);
-        PermuteCopy(gy, e.Output.Shape, inverse, t.Span);
-        InPlace.Add(gx, t.Span);
+        /// <summary>Output axis i is input axis (PackedAxes &gt;&gt; 4i) &amp; 15.</summary>
+        public int PackedAxes;
+
+        private int[] Inverse()
+        {
+            var inverse = new int[Input(0).Rank];
+            for (int i = 0; i < inverse.Length; i++) inverse[UnpackAxis(PackedAxes, i)] = i;
+            return inverse;
+        }
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) => pass.Add(Input(0), g.Permute(Inverse()));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            int rank = Input(0).Rank;
+            Span<int> inverse = stackalloc int[rank];
+            for (int i = 0; i < rank; i++) inverse[UnpackAxis(PackedAxes, i)] = i;
+            using var t = Scratch<T>.Rent(gy.Length);
+            PermuteCopy(gy, Output.Shape, inverse, t.Span);
+            InPlace.Add(gx, t.Span);
+        }
     }
 
     private static int PackAxes(ReadOnlySpan<int> perm)
@@ -254,33 +427,42 @@ public static partial class Ops
 
         if (record && Grad.IsEnabled)
         {
-            // Up to three inputs fit the entry's A/B/C; more go (copied: the caller may reuse its array) into Extra.
-            ref var e = ref Tape<T>.Record("Concat", y, ConcatBackward, xs[0], xs.Length > 1 ? xs[1] : null, xs.Length > 2 ? xs[2] : null);
-            e.I0 = a;
-            if (xs.Length > 3) e.Extra = xs.Clone();
+            // Up to three inputs fit the node's inline inputs; more are kept in a copy of the array (the caller may reuse its own).
+            var node = xs.Length > 3
+                ? Autodiff<T>.Record<ConcatNode<T>>("Concat", y, (Tensor<T>[])xs.Clone())
+                : Autodiff<T>.Record<ConcatNode<T>>("Concat", y, xs[0], xs.Length > 1 ? xs[1] : null, xs.Length > 2 ? xs[2] : null);
+            node.Axis = a;
         }
-        else Tape<T>.CheckForward("Concat", y);
+        else Autodiff<T>.CheckForward("Concat", y);
         return y;
     }
 
-    private static void ConcatBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // concat: each input gets its block of the gradient
+    private sealed class ConcatNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var many = e.Extra as Tensor<T>[];
-        int count = many?.Length ?? (e.C is not null ? 3 : e.B is not null ? 2 : 1);
-        var outShape = e.Output.Shape;
-        int a = e.I0;
-        int outer = outShape.Product(0, a), inner = outShape.Product(a + 1, outShape.Rank), outRow = outShape.Dimensions[a] * inner, offset = 0;
-        for (int i = 0; i < count; i++)
+        public int Axis;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
-            var x = many?[i] ?? (i == 0 ? e.A : i == 1 ? e.B : e.C)!;
-            int chunk = x.Shape.Dimensions[a] * inner;
-            if (Tape<T>.TryGrad(x, out var gx))
-                for (int o = 0; o < outer; o++)
-                {
-                    var g = gx.Slice(o * chunk, chunk);
-                    InPlace.Add(g, gy.Slice(o * outRow + offset, chunk));
-                }
-            offset += chunk;
+            for (int i = 0, offset = 0; i < InputCount; i++)
+            {
+                var x = Input(i);
+                int size = x.Shape.Dimensions[Axis];
+                if (pass.Wants(x)) pass.Add(x, g.Narrow(Axis, offset, size));
+                offset += size;
+            }
+        }
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
+        {
+            for (int i = 0, offset = 0; i < InputCount; i++)
+            {
+                var x = Input(i);
+                int size = x.Shape.Dimensions[Axis];
+                if (pass.TryGrad(x, out var gx)) MoveBlocks(gy, gx, Output.Shape, Axis, size, offset, fromFull: true, add: true);
+                offset += size;
+            }
         }
     }
 

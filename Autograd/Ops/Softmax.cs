@@ -29,12 +29,9 @@ public static partial class Ops
             else if (inner == 1) Kernels.RowKernels.Softmax(x.AsReadOnlySpan(), y.AsSpan(), outer, n);
             else SoftmaxStrided(x.AsReadOnlySpan(), y.AsSpan(), outer, n, inner, log);
         }
-        if (Tape<T>.ShouldRecord(x))
-        {
-            ref var e = ref Tape<T>.Record(op, y, log ? LogSoftmaxBackward : SoftmaxBackward, x);
-            e.I0 = a;
-        }
-        else Tape<T>.CheckForward(op, y);
+        if (!Autodiff<T>.ShouldRecord(x)) Autodiff<T>.CheckForward(op, y);
+        else if (log) Autodiff<T>.Record<LogSoftmaxNode<T>>(op, y, x).Axis = a;
+        else Autodiff<T>.Record<SoftmaxNode<T>>(op, y, x).Axis = a;
         return y;
     }
 
@@ -76,76 +73,94 @@ public static partial class Ops
         }
     }
 
-    // gx += y ⊙ (gy − Σ gy⊙y), the sum taken over each slice.
-    private static void SoftmaxBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // softmax: result ⊙ (grad − Σ_axis grad ⊙ result)
+    private sealed class SoftmaxNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var shape = e.A!.Shape;
-        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var y = e.Output.AsReadOnlySpan();
-        if (inner == 1)
+        public int Axis;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), Output.Mul(g.Sub(g.Mul(Output).Sum(Axis, keepDim: true))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            using var t = Scratch<T>.Rent(n);
-            for (int r = 0; r < outer; r++)
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var shape = Input(0).Shape;
+            int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+            var y = Output.AsReadOnlySpan();
+            if (inner == 1)
             {
-                var yr = y.Slice(r * n, n); var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
-                TensorPrimitives.Subtract(gyr, TensorPrimitives.Dot(gyr, yr), t.Span);
-                InPlace.AddProduct(gxr, yr, t.Span);
+                using var t = Scratch<T>.Rent(n);
+                for (int r = 0; r < outer; r++)
+                {
+                    var yr = y.Slice(r * n, n); var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
+                    TensorPrimitives.Subtract(gyr, TensorPrimitives.Dot(gyr, yr), t.Span);
+                    InPlace.AddProduct(gxr, yr, t.Span);
+                }
+                return;
             }
-            return;
-        }
-        using var scratch = Scratch<T>.Rent(2 * inner);
-        var dot = scratch.Span[..inner];
-        var tmp = scratch.Span.Slice(inner, inner);
-        for (int o = 0; o < outer; o++)
-        {
-            int b = o * n * inner;
-            dot.Clear();
-            for (int j = 0; j < n; j++)
-                InPlace.AddProduct(dot, gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner));
-            for (int j = 0; j < n; j++)
+            using var scratch = Scratch<T>.Rent(2 * inner);
+            var dot = scratch.Span[..inner];
+            var tmp = scratch.Span.Slice(inner, inner);
+            for (int o = 0; o < outer; o++)
             {
-                var gxj = gx.Slice(b + j * inner, inner);
-                TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), dot, tmp);
-                InPlace.AddProduct(gxj, y.Slice(b + j * inner, inner), tmp);
+                int b = o * n * inner;
+                dot.Clear();
+                for (int j = 0; j < n; j++)
+                    InPlace.AddProduct(dot, gy.Slice(b + j * inner, inner), y.Slice(b + j * inner, inner));
+                for (int j = 0; j < n; j++)
+                {
+                    var gxj = gx.Slice(b + j * inner, inner);
+                    TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), dot, tmp);
+                    InPlace.AddProduct(gxj, y.Slice(b + j * inner, inner), tmp);
+                }
             }
         }
     }
 
-    // gx += gy − softmax ⊙ Σ gy, with softmax = exp(y) recomputed from the saved log-softmax.
-    private static void LogSoftmaxBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
+    // log_softmax: grad − exp(result) ⊙ Σ_axis grad (the softmax recomputed from the saved log-softmax)
+    private sealed class LogSoftmaxNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!Tape<T>.TryGrad(e.A, out var gx)) return;
-        var shape = e.A!.Shape;
-        int a = e.I0, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
-        var y = e.Output.AsReadOnlySpan();
-        if (inner == 1)
+        public int Axis;
+
+        internal override void Rule(Tensor<T> g, BackwardPass<T> pass) =>
+            pass.Add(Input(0), g.Sub(Output.Exp().Mul(g.Sum(Axis, keepDim: true))));
+
+        internal override bool HasFused => true;
+        internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            using var t = Scratch<T>.Rent(n);
-            for (int r = 0; r < outer; r++)
+            if (!pass.TryGrad(Input(0), out var gx)) return;
+            var shape = Input(0).Shape;
+            int a = Axis, outer = shape.Product(0, a), n = shape.Dimensions[a], inner = shape.Product(a + 1, shape.Rank);
+            var y = Output.AsReadOnlySpan();
+            if (inner == 1)
             {
-                var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
-                TensorPrimitives.Exp(y.Slice(r * n, n), t.Span);
-                TensorPrimitives.MultiplyAdd(t.Span, -TensorPrimitives.Sum(gyr), gyr, t.Span);
-                InPlace.Add(gxr, t.Span);
+                using var t = Scratch<T>.Rent(n);
+                for (int r = 0; r < outer; r++)
+                {
+                    var gyr = gy.Slice(r * n, n); var gxr = gx.Slice(r * n, n);
+                    TensorPrimitives.Exp(y.Slice(r * n, n), t.Span);
+                    TensorPrimitives.MultiplyAdd(t.Span, -TensorPrimitives.Sum(gyr), gyr, t.Span);
+                    InPlace.Add(gxr, t.Span);
+                }
+                return;
             }
-            return;
-        }
-        using var scratch = Scratch<T>.Rent(2 * inner);
-        var sum = scratch.Span[..inner];
-        var tmp = scratch.Span.Slice(inner, inner);
-        for (int o = 0; o < outer; o++)
-        {
-            int b = o * n * inner;
-            sum.Clear();
-            for (int j = 0; j < n; j++) InPlace.Add(sum, gy.Slice(b + j * inner, inner));
-            for (int j = 0; j < n; j++)
+            using var scratch = Scratch<T>.Rent(2 * inner);
+            var sum = scratch.Span[..inner];
+            var tmp = scratch.Span.Slice(inner, inner);
+            for (int o = 0; o < outer; o++)
             {
-                var gxj = gx.Slice(b + j * inner, inner);
-                TensorPrimitives.Exp(y.Slice(b + j * inner, inner), tmp);
-                TensorPrimitives.Multiply(tmp, sum, tmp);
-                TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), tmp, tmp);
-                InPlace.Add(gxj, tmp);
+                int b = o * n * inner;
+                sum.Clear();
+                for (int j = 0; j < n; j++) InPlace.Add(sum, gy.Slice(b + j * inner, inner));
+                for (int j = 0; j < n; j++)
+                {
+                    var gxj = gx.Slice(b + j * inner, inner);
+                    TensorPrimitives.Exp(y.Slice(b + j * inner, inner), tmp);
+                    TensorPrimitives.Multiply(tmp, sum, tmp);
+                    TensorPrimitives.Subtract(gy.Slice(b + j * inner, inner), tmp, tmp);
+                    InPlace.Add(gxj, tmp);
+                }
             }
         }
     }

@@ -21,9 +21,8 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// <summary>The dimensions.</summary>
     public Shape Shape { get; }
 
-    internal Tape<T>? Tape;       // the tape that recorded the op producing this tensor (null for leaves)
-    internal int Node = -1;       // that op's index on the tape
-    internal int Generation;      // the tape generation the index belongs to
+    /// <summary>The record of the op that produced this tensor (PyTorch's grad_fn); null for leaves.</summary>
+    internal Node<T>? GradFn;
 
     internal Tensor(Shape shape, T[] data, int offset, Tensor<T>? viewOf, bool pooled)
     {
@@ -112,12 +111,15 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     }
 
     /// <summary>True if no recorded op produced this tensor.</summary>
-    public bool IsLeaf => Tape is null;
+    public bool IsLeaf => GradFn is null;
 
     private Tensor<T>? _grad;
     // Set by ZeroGrad: the buffer's contents are dead. The next backward overwrites it instead of adding
     // (so no separate clearing pass); a reader before that sees zeros.
     private bool _gradStale;
+    // Set when _grad is a tensor a recording backward produced (createGraph): it may share storage with other
+    // gradients or be a graph's op result, so it is replaced rather than written in place.
+    private bool _gradShared;
 
     /// <summary>
     /// The accumulated gradient of a leaf after <see cref="Backward"/>; null until the first backward reaches it.
@@ -128,34 +130,61 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     {
         get
         {
-            if (_gradStale) { _grad!.AsSpan().Clear(); _gradStale = false; }
+            if (_gradStale)
+            {
+                if (_gradShared) { _grad = Tensor.Zeros<T>(Shape.Dimensions); _gradShared = false; }
+                else _grad!.AsSpan().Clear();
+                _gradStale = false;
+            }
             return _grad;
         }
-        internal set { _grad = value; _gradStale = false; }
+        internal set { _grad = value; _gradStale = false; _gradShared = false; }
     }
 
     /// <summary>
-    /// The gradient buffer as backward sees it: <paramref name="stale"/> is true when its contents are dead
-    /// (after ZeroGrad), and the flag is cleared because the caller is about to overwrite every element.
+    /// The leaf's gradient buffer as a first-order backward writes it: <paramref name="fresh"/> is true when its
+    /// contents are dead (none yet, or after ZeroGrad) and the caller must overwrite every element; otherwise it adds.
     /// </summary>
-    internal Tensor<T>? TakeGradBuffer(out bool stale)
+    internal Span<T> LeafGradBuffer(out bool fresh)
     {
-        stale = _gradStale;
+        fresh = _gradStale || _grad is null;
+        if (_grad is null || _gradShared)
+        {
+            // A leaf's gradient lives as long as the leaf (a parameter's, for the whole training): aligned, like the parameter.
+            var storage = AlignedStorage.AllocateUninitialized<T>(Length, out int offset);
+            var g = new Tensor<T>(Shape, storage, offset, null, pooled: false);
+            if (!fresh) _grad!.AsReadOnlySpan().CopyTo(g.AsSpan());
+            _grad = g;
+            _gradShared = false;
+        }
         _gradStale = false;
-        return _grad;
+        return _grad.AsSpan();
     }
 
-    // An op result's gradient while backward runs: pooled storage with no Tensor handle around it, because it lives
-    // only from the first backward that writes it to the replay of the op that produced it (PyTorch likewise keeps
-    // no .grad on non-leaves). Saves an object and a shape copy per op and step.
-    internal T[]? NodeGrad;
-    internal int NodeGradOffset;
-
-    internal string OpName => Tape is null ? "a leaf" : Tape.OpNameOf(this);
-
-    internal void MarkRecorded(Tape<T> tape, int node, int generation)
+    /// <summary>Accumulates a recorded gradient (a backward with createGraph): Grad becomes differentiable.</summary>
+    internal void AccumulateRecordedGrad(Tensor<T> grad)
     {
-        Tape = tape; Node = node; Generation = generation; _requiresGrad = true;
+        _grad = _grad is null || _gradStale ? grad : _grad.Add(grad);
+        _gradStale = false;
+        _gradShared = true;
+    }
+
+    internal string OpName => GradFn is null ? "a leaf" : GradFn.Freed ? $"{GradFn.Name} (graph freed)" : GradFn.Name;
+
+    /// <summary>True if a <see cref="TensorScope"/> owns this tensor's storage (it was rented there, or it views such storage).</summary>
+    internal bool IsScoped => _pooled || (_base is not null && _base._pooled);
+
+    /// <summary>Cuts this op result from its graph (a tensor kept beyond its scope): it becomes a leaf without grad.</summary>
+    internal void LeaveGraph()
+    {
+        GradFn = null;
+        _requiresGrad = false;
+    }
+
+    internal void SetGradFn(Node<T> node)
+    {
+        GradFn = node;
+        _requiresGrad = true;
     }
 
     /// <summary>The single element of a one-element tensor.</summary>
@@ -211,11 +240,14 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     public void ZeroGrad() { if (_grad is not null) _gradStale = true; }
 
     /// <summary>
-    /// Back-propagates from this tensor, adding d(this)/d(leaf) into the <see cref="Grad"/> of every leaf that requires grad.
-    /// A non-scalar tensor needs <paramref name="gradOutput"/>. The graph is freed afterwards unless <paramref name="retainGraph"/>.
+    /// Back-propagates from this tensor, adding d(this)/d(leaf) into the <see cref="Grad"/> of every leaf that requires
+    /// grad. Only the graph this tensor reaches is visited, and it is freed afterwards unless <paramref name="retainGraph"/>
+    /// (a second Backward through freed nodes throws <see cref="GraphFreedException"/>). A non-scalar tensor needs
+    /// <paramref name="gradOutput"/>. With <paramref name="createGraph"/> the gradients are recorded too (each leaf's
+    /// Grad is then differentiable), and the graph is retained.
     /// </summary>
-    public void Backward(Tensor<T>? gradOutput = null, bool retainGraph = false) =>
-        Tape<T>.RunBackward(this, gradOutput, retainGraph);
+    public void Backward(Tensor<T>? gradOutput = null, bool retainGraph = false, bool createGraph = false) =>
+        BackwardPass<T>.Run(this, gradOutput, retainGraph, createGraph);
 
     /// <summary>Returns the storage to the thread's pool (if pooled) and makes this tensor unusable.</summary>
     public void Dispose()

@@ -16,14 +16,23 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>An array with room for <paramref name="length"/> elements from <paramref name="offset"/> on (contents undefined).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T[] Rent(int length, out int offset) => Tape<T>.Current.Pool.Rent(length, out offset);
+    public static T[] Rent(int length, out int offset) => ThreadPool.Rent(length, out offset);
 
     /// <summary>Takes back an array that <see cref="Rent"/> handed out.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Return(T[] array) => Tape<T>.Current.Pool.Return(array);
+    public static void Return(T[] array) => ThreadPool.Return(array);
 
     /// <summary>Drops every idle array of this thread (lets the GC reclaim them).</summary>
-    public static void Trim() => Tape<T>.Current.Pool.Clear();
+    public static void Trim() => ThreadPool.Clear();
+
+    [ThreadStatic] private static FreeLists? _other;   // element types other than float and double only
+
+    /// <summary>The calling thread's free lists.</summary>
+    public static FreeLists ThreadPool
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ThreadState.PoolOf<T>() ?? (_other ??= new FreeLists());
+    }
 
     /// <summary>
     /// The idle arrays of one length. Slots are structs: storing an array into an element of a T[][] (or of a
@@ -58,6 +67,9 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     /// </summary>
     internal sealed class FreeLists
     {
+        /// <summary>The thread's idle backward pass (a BackwardPass of T), kept here with the thread's pool.</summary>
+        internal object? IdlePass;
+
         private const int SlotBits = 6;
         private readonly int[] _lengths = new int[1 << SlotBits];
         private readonly FreeStack?[] _stacks = new FreeStack?[1 << SlotBits];

@@ -27,6 +27,12 @@ public sealed class TensorScope : IDisposable
     private readonly Bucket<float> _floats = new();
     private readonly Bucket<double> _doubles = new();
     private readonly List<IDisposable> _others = new();
+    private readonly List<IScopeResource> _resources = new();
+
+    // The nodes of the ops recorded in this scope, in recording order, kept for the next use of this scope object:
+    // the op at position i of the next step reuses node i when it is of the same type (see ReuseNode).
+    private object[] _nodes = new object[16];
+    private int _nodeCount, _nodeCursor;
 
     // Instantiated over a value type, so its code is specialized and Tensor<T>[] is an exact array type (a bucket
     // generic over the tensor class would run shared code with the covariant-store check again).
@@ -52,7 +58,7 @@ public sealed class TensorScope : IDisposable
         public void DisposeAll()
         {
             if (_count == 0) return;
-            var pool = Tape<T>.Current.Pool;
+            var pool = TensorPool<T>.ThreadPool;
             var items = _items;
             // Cleared in the same pass (a null store needs no write barrier; Array.Clear is a call for a handful of slots).
             for (int i = 0; i < _count && i < items.Length; i++) { items[i].DisposeInto(pool); items[i] = null!; }
@@ -72,6 +78,7 @@ public sealed class TensorScope : IDisposable
         var outer = _current;
         var scope = outer is null ? _outermost ??= new TensorScope(null) : outer._inner ??= new TensorScope(outer);
         scope._open = true;
+        scope._nodeCursor = 0;
         return _current = scope;
     }
 
@@ -94,9 +101,41 @@ public sealed class TensorScope : IDisposable
         else _others.Add(tensor);
     }
 
-    /// <summary>Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.</summary>
+    /// <summary>
+    /// A node for the next op recorded in this scope: the node the op at the same position recorded in this scope's
+    /// previous use, if it has the same type (its fields are the caller's to overwrite), else a new one. The previous
+    /// use's tensors were disposed with it, so nothing can reach its nodes any more (a kept tensor leaves its graph
+    /// behind, and Backward refuses a disposed root).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal TNode ReuseNode<TNode>() where TNode : class, new()
+    {
+        int i = _nodeCursor++;
+        if (i < _nodeCount && _nodes[i] is TNode cached) return cached;
+        return NewNodeAt<TNode>(i);
+    }
+
+    // The first use of a scope, or a step that records other ops than the last: out of line, off the hot path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TNode NewNodeAt<TNode>(int i) where TNode : class, new()
+    {
+        var node = new TNode();
+        if (i == _nodes.Length) Array.Resize(ref _nodes, i * 2);
+        _nodes[i] = node;
+        if (i >= _nodeCount) _nodeCount = i + 1;
+        return node;
+    }
+
+    /// <summary>Makes this scope release <paramref name="resource"/> when it ends (a node's pooled saved state).</summary>
+    internal void AddResource(IScopeResource resource) => _resources.Add(resource);
+
+    /// <summary>
+    /// Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.
+    /// The values survive, the graph does not: the kept tensor becomes a leaf that does not require grad.
+    /// </summary>
     public Tensor<T> Keep<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        tensor.LeaveGraph();   // its node belongs to the scope and serves the scope's next use
         Forget(tensor);
         if (tensor.Base is { } b) Forget(b);
         return tensor;
@@ -115,6 +154,11 @@ public sealed class TensorScope : IDisposable
         if (!_open) return;
         if (_current != this)
             throw new InvalidOperationException($"TensorScope: scopes must end in the reverse order they began (ending depth {_depth} while {(_current is null ? "this thread has none" : $"depth {_current._depth}")} is open).");
+        if (_resources.Count > 0)
+        {
+            foreach (var r in _resources) r.EndOfScope();
+            _resources.Clear();
+        }
         _floats.DisposeAll();
         _doubles.DisposeAll();
         if (_others.Count > 0)
@@ -125,4 +169,11 @@ public sealed class TensorScope : IDisposable
         _open = false;
         _current = _outer;
     }
+}
+
+/// <summary>Something a <see cref="TensorScope"/> releases when it ends, besides its tensors.</summary>
+internal interface IScopeResource
+{
+    /// <summary>Gives pooled buffers back; called once, on the scope's thread.</summary>
+    void EndOfScope();
 }

@@ -18,17 +18,27 @@ public static class Grad
     /// <summary>Starts a region in which no op is recorded (inference, optimizer updates). Dispose to end it.</summary>
     public static NoGradScope NoGrad()
     {
+        var scope = new NoGradScope(_noGradDepth);
         _noGradDepth++;
-        return new NoGradScope(true);
+        return scope;
+    }
+
+    /// <summary>Starts a region in which ops are recorded even inside a <see cref="NoGrad"/> region (a backward pass that records its gradients).</summary>
+    internal static NoGradScope Enable()
+    {
+        var scope = new NoGradScope(_noGradDepth);
+        _noGradDepth = 0;
+        return scope;
     }
 
     /// <summary>The handle of a <see cref="NoGrad"/> region; a struct so that entering one allocates nothing.</summary>
     public readonly struct NoGradScope : IDisposable
     {
+        private readonly int _restore;
         private readonly bool _active;
-        internal NoGradScope(bool active) => _active = active;
+        internal NoGradScope(int restore) { _restore = restore; _active = true; }
         /// <summary>Ends the region.</summary>
-        public void Dispose() { if (_active) _noGradDepth--; }
+        public void Dispose() { if (_active) _noGradDepth = _restore; }
     }
 }
 
