@@ -67,19 +67,8 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckRecorded(ref TapeEntry<T> e)
     {
-        e.Site = RecordingSite();
+        e.Site = RecordingSite.Capture();
         CheckFinite(e.Output.AsReadOnlySpan(), e.Op, "forward output", e.Site);
-    }
-
-    // The stack from the first frame outside this assembly: the code that called the op, however the op's own
-    // helpers were inlined.
-    private static string RecordingSite()
-    {
-        var core = typeof(Tape<T>).Assembly;
-        var frames = new StackTrace(1, true);
-        int inside = 0;
-        while (inside < frames.FrameCount && frames.GetFrame(inside)?.GetMethod()?.DeclaringType?.Assembly == core) inside++;
-        return new StackTrace(1 + inside, true).ToString();
     }
 
     /// <summary>Checks an op result in anomaly mode even when nothing is recorded (no-grad inference).</summary>
@@ -91,7 +80,7 @@ internal sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckUnrecorded(string op, Tensor<T> output) =>
-        CheckFinite(output.AsReadOnlySpan(), op, "forward output", RecordingSite());
+        CheckFinite(output.AsReadOnlySpan(), op, "forward output", RecordingSite.Capture());
 
     internal string OpNameOf(Tensor<T> t) =>
         t.Generation == _generation && t.Node < _count ? _entries[t.Node].Op : "an op whose graph was already freed";
