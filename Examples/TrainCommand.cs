@@ -9,7 +9,7 @@ internal static class TrainCommand
 {
     public static int Run(Recipe recipe, TrainOptions options, TextWriter log)
     {
-        if (options.Threads is int n) Autograd.Kernels.Threading.MaxThreads = n;
+        if (options.Threads is int n) Parallelism.MaxThreads = n;
         var data = DataSources.Load(options.Data, recipe);
         var trainer = new Trainer(recipe, data, log);
         trainer.Run();
