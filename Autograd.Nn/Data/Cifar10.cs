@@ -46,9 +46,12 @@ public sealed class Cifar10Batch
     public static Cifar10Batch Concat(IReadOnlyList<Cifar10Batch> batches)
     {
         ArgumentNullException.ThrowIfNull(batches);
-        int count = 0;
-        foreach (var b in batches) count = checked(count + b.Count);
-        var pixels = new byte[checked(count * PixelsPerImage)];
+        long count = 0;
+        foreach (var b in batches) count += (b ?? throw new ArgumentNullException(nameof(batches), "Cifar10Batch.Concat: a batch is null.")).Count;
+        if (count * PixelsPerImage > Array.MaxLength)
+            throw new ArgumentException($"Cifar10Batch.Concat: {batches.Count} batches of {count} images in all need {count * PixelsPerImage} pixel bytes, " +
+                                        $"more than one array can hold ({Array.MaxLength}).");
+        var pixels = new byte[count * PixelsPerImage];
         var labels = new byte[count];
         int at = 0;
         foreach (var b in batches)
@@ -77,26 +80,41 @@ public static class Cifar10Reader
     /// <summary>The test batch file name.</summary>
     public const string TestFile = "test_batch.bin";
 
-    /// <summary>Reads one batch file (normally 10,000 records; any positive whole number of records is accepted).</summary>
+    /// <summary>
+    /// Reads one batch file (normally 10,000 records; any positive whole number of records is accepted, up to what one
+    /// pixel array can hold). The file is read record by record, not loaded whole.
+    /// </summary>
     public static Cifar10Batch ReadBatch(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"CIFAR-10 file '{path}' does not exist.", path);
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0 || bytes.Length % RecordSize != 0)
+        using var file = InputFile.Open(path, "CIFAR-10 file");
+        long length = file.Length;
+        if (length == 0 || length % RecordSize != 0)
             throw new InvalidDataException(
-                $"CIFAR-10 file '{path}': length {bytes.Length} bytes is not a positive multiple of the {RecordSize}-byte record " +
-                $"({bytes.Length / RecordSize} whole record(s) and {bytes.Length % RecordSize} byte(s) left over).");
-        int count = bytes.Length / RecordSize;
+                $"CIFAR-10 file '{path}': length {length} bytes is not a positive multiple of the {RecordSize}-byte record " +
+                $"({length / RecordSize} whole record(s) and {length % RecordSize} byte(s) left over).");
+        long count = length / RecordSize;
+        if (count * Cifar10Batch.PixelsPerImage > Array.MaxLength)
+            throw new InvalidDataException(
+                $"CIFAR-10 file '{path}': {length} bytes hold {count} records, whose {count * Cifar10Batch.PixelsPerImage} pixel bytes are more " +
+                $"than one array can hold ({Array.MaxLength}); a CIFAR-10 batch file has 10,000 records ({10_000L * RecordSize} bytes).");
         var labels = new byte[count];
-        var pixels = GC.AllocateUninitializedArray<byte>(count * Cifar10Batch.PixelsPerImage);
-        for (int i = 0; i < count; i++)
+        var pixels = GC.AllocateUninitializedArray<byte>((int)count * Cifar10Batch.PixelsPerImage);
+        try
         {
-            byte label = bytes[i * RecordSize];
-            if (label >= Cifar10Batch.ClassCount)
-                throw new InvalidDataException($"CIFAR-10 file '{path}': record {i} (byte offset {(long)i * RecordSize}) has label {label}, outside 0..9.");
-            labels[i] = label;
-            bytes.AsSpan(i * RecordSize + 1, Cifar10Batch.PixelsPerImage).CopyTo(pixels.AsSpan(i * Cifar10Batch.PixelsPerImage));
+            for (int i = 0; i < count; i++)
+            {
+                int label = file.ReadByte();
+                if (label < 0) throw new EndOfStreamException();
+                if (label >= Cifar10Batch.ClassCount)
+                    throw new InvalidDataException($"CIFAR-10 file '{path}': record {i} (byte offset {(long)i * RecordSize}) has label {label}, outside 0..9.");
+                labels[i] = (byte)label;
+                file.ReadExactly(pixels.AsSpan(i * Cifar10Batch.PixelsPerImage, Cifar10Batch.PixelsPerImage));
+            }
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"CIFAR-10 file '{path}': the file ended before its {count} records were read (it changed while being read?).");
         }
         return new Cifar10Batch(pixels, labels);
     }

@@ -86,7 +86,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>A copy holding the samples at <paramref name="indices"/>, in that order.</summary>
     public Dataset<T> Subset(ReadOnlySpan<int> indices)
     {
-        var features = GC.AllocateUninitializedArray<T>(checked(indices.Length * FeatureCount));
+        var features = GC.AllocateUninitializedArray<T>(TableLength("Dataset.Subset", indices.Length, FeatureCount));
         var labels = new int[indices.Length];
         for (int i = 0; i < indices.Length; i++)
         {
@@ -123,7 +123,8 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The labels one-hot encoded, row-major [Count, <paramref name="classes"/>].</summary>
     public T[] OneHot(int classes)
     {
-        var result = new T[checked(Count * classes)];
+        if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), $"OneHot: class count {classes} must be positive.");
+        var result = new T[TableLength("OneHot", Count, classes)];
         OneHotInto(Labels, classes, result);
         return result;
     }
@@ -132,8 +133,8 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static void OneHotInto(ReadOnlySpan<int> labels, int classes, Span<T> destination)
     {
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), $"OneHot: class count {classes} must be positive.");
-        if (destination.Length != labels.Length * classes)
-            throw new ArgumentException($"OneHot: destination holds {destination.Length} values, {labels.Length} labels × {classes} classes need {labels.Length * classes}.");
+        if (destination.Length != (long)labels.Length * classes)
+            throw new ArgumentException($"OneHot: destination holds {destination.Length} values, {labels.Length} labels × {classes} classes need {(long)labels.Length * classes}.");
         destination.Clear();
         for (int i = 0; i < labels.Length; i++)
         {
@@ -141,6 +142,15 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
             if ((uint)label >= (uint)classes) throw new ArgumentException($"OneHot: label {label} at index {i} is outside 0..{classes - 1}.");
             destination[i * classes + label] = T.One;
         }
+    }
+
+    /// <summary>rows·columns, the length of a row-major table, or an exception naming <paramref name="op"/> when no array can hold it.</summary>
+    internal static int TableLength(string op, int rows, int columns)
+    {
+        long length = (long)rows * columns;
+        if (length > Array.MaxLength)
+            throw new ArgumentException($"{op}: [{rows}, {columns}] has {length} elements, more than the {Array.MaxLength} an array can hold.");
+        return (int)length;
     }
 
     /// <summary>The features as a [Count, FeatureCount] tensor sharing this data set's storage (no copy).</summary>

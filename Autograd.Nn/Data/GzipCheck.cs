@@ -13,6 +13,9 @@ internal sealed class GzipCheck : Stream
     private uint _crc = 0xFFFFFFFF;
     private long _length;
 
+    /// <summary>Decompressed bytes read through this wrapper so far.</summary>
+    public long BytesDelivered => _length;
+
     /// <summary>Wraps the decompressing stream; every byte read through this wrapper enters the checksum.</summary>
     public GzipCheck(Stream decompressed) => _inner = decompressed;
 

@@ -59,17 +59,19 @@ public static class IdxReader
     private static FileStream OpenFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        try { return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16); }
-        catch (FileNotFoundException e) { throw new FileNotFoundException($"IDX file '{path}' does not exist.", path, e); }
+        return InputFile.Open(path, "IDX file");
     }
 
     private static (int[] Dims, byte[] Payload) Read(Stream stream, string name, int dimensionCount, string what)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        GzipCheck? gzip = null;
+        int[]? dims = null;
+        long needed = -1;   // header and payload bytes, once the header is read
         try
         {
-            using var source = Decompressed(stream, out var gzipTrailer, out long? totalBytes);
-            var gzip = source as GzipCheck;
+            using var source = Decompressed(stream, out var gzipTrailer, out long? totalBytes, out long storedBytes);
+            gzip = source as GzipCheck;
             string form = gzip is not null ? " (after gunzip)" : "";
             Span<byte> head = stackalloc byte[4];
             int got = ReadFully(source, head);
@@ -77,7 +79,7 @@ public static class IdxReader
             int magic = BinaryPrimitives.ReadInt32BigEndian(head);
             CheckMagic(name, magic, dimensionCount, what);
 
-            var dims = new int[dimensionCount];
+            dims = new int[dimensionCount];
             Span<byte> dimBytes = stackalloc byte[4 * dimensionCount];
             got = ReadFully(source, dimBytes);
             if (got < dimBytes.Length)
@@ -91,26 +93,38 @@ public static class IdxReader
                 if (payloadLength > Array.MaxLength)
                     throw Error(name, $"dimensions [{string.Join(", ", dims[..(i + 1)])}] exceed the largest array .NET can hold.");
             }
+            needed = 4 + dimBytes.Length + payloadLength;
 
             // A damaged header can claim gigabytes: compare with the size the container knows before allocating.
             long available = (totalBytes ?? long.MaxValue) - 4 - dimBytes.Length;
             if (payloadLength > available)
                 throw Error(name, $"truncated{form}: header [{string.Join(", ", dims)}] needs {payloadLength} payload bytes, " +
                                   (gzip is null ? $"found {available}." : $"the gzip trailer records only {Math.Max(0, available)}."));
-            var payload = GC.AllocateUninitializedArray<byte>((int)payloadLength);
-            got = ReadFully(source, payload);
-            if (got < payload.Length)
-                throw Error(name, $"truncated{form}: header [{string.Join(", ", dims)}] needs {payload.Length} payload bytes, found {got}.");
+            // Raw data is all there (its length was just checked), so the payload is allocated at once. Decompressed data is
+            // only what the deflate stream yields, whatever the header and the gzip trailer claim: its buffer grows with it.
+            int initial = gzip is null ? (int)payloadLength : (int)Math.Min(payloadLength, GzipInitialBytesPerStoredByte * storedBytes + GzipInitialSlack);
+            var payload = ReadPayload(source, (int)payloadLength, initial, out got);
+            if (got < payloadLength)
+                throw Error(name, $"truncated{form}: header [{string.Join(", ", dims)}] needs {payloadLength} payload bytes, found {got}.");
             long trailing = CountRemaining(source);
             if (trailing > 0)
-                throw Error(name, $"{trailing} unexpected trailing byte(s){form} after the {payload.Length}-byte payload of [{string.Join(", ", dims)}].");
+                throw Error(name, $"{(trailing > MaxTrailingCount ? $"more than {MaxTrailingCount}" : trailing)} unexpected trailing byte(s){form} " +
+                                  $"after the {payload.Length}-byte payload of [{string.Join(", ", dims)}].");
             if (gzip?.Mismatch(gzipTrailer) is string problem) throw Error(name, problem);
             return (dims, payload);
         }
         catch (Exception e) when (e is IOException or InvalidDataException && !IsOwnError(e))
         {
             // A damaged gzip stream surfaces as the decompressor's InvalidDataException, which does not name the file.
-            throw Error(name, $"cannot be read: {e.Message}", e);
+            // zlib also checks the gzip trailer as the deflate data ends, so a short file whose trailer claims more fails
+            // here: say how far the data went and what the header asked for.
+            string progress = gzip is null ? ""
+                : needed < 0 ? $" after {gzip.BytesDelivered} decompressed bytes, inside the IDX header"
+                : $" after {gzip.BytesDelivered} of the {needed} decompressed bytes that its header [{string.Join(", ", dims!)}] needs";
+            string cause = gzip is not null && e is InvalidDataException
+                ? $"the gzip data is damaged, or its trailer's CRC-32 or size disagrees with it (zlib: {e.Message})"
+                : e.Message;
+            throw Error(name, $"cannot be read{progress}: {cause}", e);
         }
     }
 
@@ -138,7 +152,7 @@ public static class IdxReader
     /// The stream to parse: <paramref name="stream"/> itself, or, when it starts with 1f 8b, a gunzipping
     /// <see cref="GzipCheck"/> view of it plus the gzip trailer to verify at the end; also the data's size when known.
     /// </summary>
-    private static Stream Decompressed(Stream stream, out byte[]? gzipTrailer, out long? totalBytes)
+    private static Stream Decompressed(Stream stream, out byte[]? gzipTrailer, out long? totalBytes, out long storedBytes)
     {
         gzipTrailer = null;
         totalBytes = null;
@@ -151,6 +165,7 @@ public static class IdxReader
             seekable = copy;
         }
         long start = seekable.Position;
+        storedBytes = seekable.Length - start;
         Span<byte> magic = stackalloc byte[2];
         int got = ReadFully(seekable, magic);
         seekable.Position = start;
@@ -177,13 +192,40 @@ public static class IdxReader
         return total;
     }
 
+    // Stops a little past MaxTrailingCount: a small gzip can inflate to gigabytes of trailing zeros, and the count is only for the message.
     private static long CountRemaining(Stream s)
     {
         Span<byte> sink = stackalloc byte[4096];
         long total = 0;
         int n;
-        while ((n = s.Read(sink)) > 0) total += n;
+        while (total <= MaxTrailingCount && (n = s.Read(sink)) > 0) total += n;
         return total;
+    }
+
+    private const int MaxTrailingCount = 1 << 20;
+
+    // The first buffer for a gzip payload: 8 bytes per compressed byte covers MNIST-like files (about 5:1) in one read,
+    // yet a 35-byte file that claims 2 GB gets 64 KiB; beyond that the buffer only doubles as the data arrives.
+    private const int GzipInitialBytesPerStoredByte = 8;
+    private const int GzipInitialSlack = 1 << 16;
+
+    /// <summary>
+    /// Reads up to <paramref name="length"/> bytes into a buffer that starts at <paramref name="initial"/> bytes and doubles
+    /// only when the stream has filled it, so at most twice what the stream delivered (plus the first buffer) is allocated.
+    /// When all <paramref name="length"/> bytes arrive, the result is exactly that long.
+    /// </summary>
+    private static byte[] ReadPayload(Stream source, int length, int initial, out int got)
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(initial);
+        got = ReadFully(source, buffer);
+        while (got == buffer.Length && buffer.Length < length)
+        {
+            var larger = GC.AllocateUninitializedArray<byte>((int)Math.Min(length, 2L * buffer.Length));
+            buffer.CopyTo(larger, 0);
+            buffer = larger;
+            got += ReadFully(source, buffer.AsSpan(got));
+        }
+        return buffer;
     }
 
     internal static InvalidDataException Error(string name, string message, Exception? inner = null)

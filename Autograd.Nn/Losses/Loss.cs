@@ -7,7 +7,12 @@ namespace Autograd.Nn;
 public abstract class Loss<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Creates the loss with its reduction.</summary>
-    protected Loss(Reduction reduction) => Reduction = reduction;
+    protected Loss(Reduction reduction)
+    {
+        if (!Enum.IsDefined(reduction))
+            throw new ArgumentOutOfRangeException(nameof(reduction), $"{Name}: unknown reduction {(int)reduction}; use Mean, Sum or None.");
+        Reduction = reduction;
+    }
 
     /// <summary>How per-element losses are combined.</summary>
     public Reduction Reduction { get; }

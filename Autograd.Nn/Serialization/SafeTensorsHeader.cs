@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Autograd.Nn;
 
@@ -54,29 +56,40 @@ public sealed class SafeTensorsHeader
             throw Error(path, $"the header length {headerLength} exceeds the limit of {MaxHeaderBytes} bytes");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
+        if (!Utf8.IsValid(headerBytes))
+            throw Error(path, $"the header is not valid UTF-8 (the first bad byte is at header offset {InvalidUtf8Offset(headerBytes)})");
 
         JsonDocument document;
         try { document = JsonDocument.Parse(headerBytes); }
         catch (JsonException e) { throw Error(path, $"the header is not valid JSON ({e.Message})"); }
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw Error(path, $"the header must be a JSON object, found {root.ValueKind}");
-            var tensors = new List<SafeTensorInfo>();
-            var metadata = new Dictionary<string, string>();
-            var names = new HashSet<string>();
-            foreach (var property in root.EnumerateObject())
+            try { return Validate(document.RootElement, fileLength, (long)headerLength, path); }
+            catch (InvalidOperationException e)
             {
-                if (!names.Add(property.Name))
-                    throw Error(path, $"the header names '{property.Name}' twice");
-                if (property.Name == "__metadata__") ReadMetadata(property.Value, metadata, path);
-                else tensors.Add(ReadEntry(property.Name, property.Value, path));
+                // Valid UTF-8 can still spell an escaped lone surrogate ("\uD800"), which no .NET string can hold.
+                throw Error(path, $"the header holds a name or string that is not valid Unicode, such as an escaped lone surrogate ({e.Message})");
             }
-            long dataStart = 8 + (long)headerLength;
-            CheckOffsets(tensors, fileLength - dataStart, path);
-            return new SafeTensorsHeader { Tensors = tensors, Metadata = metadata, DataStart = dataStart };
         }
+    }
+
+    private static SafeTensorsHeader Validate(JsonElement root, long fileLength, long headerLength, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw Error(path, $"the header must be a JSON object, found {root.ValueKind}");
+        var tensors = new List<SafeTensorInfo>();
+        var metadata = new Dictionary<string, string>();
+        var names = new HashSet<string>();
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!names.Add(property.Name))
+                throw Error(path, $"the header names '{property.Name}' twice");
+            if (property.Name == "__metadata__") ReadMetadata(property.Value, metadata, path);
+            else tensors.Add(ReadEntry(property.Name, property.Value, path));
+        }
+        long dataStart = 8 + headerLength;
+        CheckOffsets(tensors, fileLength - dataStart, path);
+        return new SafeTensorsHeader { Tensors = tensors, Metadata = metadata, DataStart = dataStart };
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> into, string path)
@@ -126,11 +139,9 @@ public sealed class SafeTensorsHeader
         if (end < begin)
             throw Error(path, $"tensor '{name}': data_offsets [{begin}, {end}] end before they begin");
         long count = 1;
-        foreach (int d in shape)
-        {
-            count *= d;
-            if (count > int.MaxValue) throw Error(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] has too many elements");
-        }
+        foreach (int d in shape) count = Math.Min(count * d, Array.MaxLength + 1L);   // saturating: a later 0 still gives 0
+        if (count > Array.MaxLength)
+            throw Error(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] has more elements than the {Array.MaxLength} an array can hold");
         if (end - begin != count * elementSize)
             throw Error(path, $"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes but shape [{string.Join(", ", shape)}] of {dtype} needs {count * elementSize}");
         return new SafeTensorInfo(name, dtype, shape, begin, end);
@@ -171,4 +182,15 @@ public sealed class SafeTensorsHeader
     }
 
     internal static InvalidDataException Error(string path, string message) => new($"SafeTensors '{path}': {message}.");
+
+    private static int InvalidUtf8Offset(ReadOnlySpan<byte> bytes)
+    {
+        int offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out int consumed) != System.Buffers.OperationStatus.Done) return offset;
+            offset += consumed;
+        }
+        return offset;
+    }
 }

@@ -56,7 +56,7 @@ internal static class Broadcast
                 throw new ArgumentException($"{op}: shapes {a} and {b} cannot be broadcast together (axis {i - rank}: {da} vs {db}).");
             d[i] = da == 1 ? db : da;
         }
-        return new Shape(d);
+        return Shape.Of(op, d);
     }
 
     /// <summary>destination[out] = op(x[bcast], y[bcast]) where <paramref name="outShape"/> is the broadcast shape.</summary>

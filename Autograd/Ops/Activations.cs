@@ -7,6 +7,7 @@ public static partial class Ops
     /// <summary>max(x, 0).</summary>
     public static Tensor<T> Relu<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
         TensorPrimitives.Max(x.AsReadOnlySpan(), T.Zero, y.AsSpan());
         if (Tape<T>.ShouldRecord(x)) Tape<T>.Record("Relu", y, ReluBackward, x).Saved = y;

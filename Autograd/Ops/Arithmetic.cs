@@ -91,7 +91,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         var y = Tensor<T>.Uninitialized(x.Shape);
-        kernel(x.AsReadOnlySpan(), y.AsSpan());
+        if (y.Length != 0) kernel(x.AsReadOnlySpan(), y.AsSpan());   // some kernels (TensorPrimitives.Sigmoid) reject empty spans
         if (Tape<T>.ShouldRecord(x))
         {
             ref var e = ref Tape<T>.Record(op, y, backward, x);

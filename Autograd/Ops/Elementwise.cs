@@ -30,8 +30,11 @@ public static partial class Ops
     /// x^p elementwise with NumPy broadcasting between base and exponent.
     /// d/dx = p·x^(p−1); d/dp = x^p·ln x (taken as 0 where x^p = 0, i.e. x = 0 with p &gt; 0, like PyTorch).
     /// </summary>
-    public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Binary<T, PowOperator<T>>("Pow", x, exponent, PowBackward);
+    public static Tensor<T> Pow<T>(this Tensor<T> x, Tensor<T> exponent) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(exponent);   // named here: Binary's names are a and b
+        return Binary<T, PowOperator<T>>("Pow", x, exponent, PowBackward);
+    }
 
     private static void PowBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -20,7 +20,7 @@ public static partial class Ops
             ThrowLinearShapes(xs, ws, bias?.Shape);
 
         int inF = ws.Dimensions[1], outF = ws.Dimensions[0], rows = xs.Product(0, xs.Rank - 1);
-        var y = Tensor<T>.Uninitialized(xs.Rank == 2 ? Shape.Matrix(rows, outF) : xs.With(xs.Rank - 1, outF));
+        var y = Tensor<T>.Uninitialized(xs.Rank == 2 ? Shape.Matrix(rows, outF, "Linear") : xs.With(xs.Rank - 1, outF, "Linear"));
         var ys = y.AsSpan();
         if (bias is not null)
         {
@@ -37,11 +37,12 @@ public static partial class Ops
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowLinearShapes(Shape xs, Shape ws, Shape? bias)
     {
+        string shapes = $"(input {xs}, weight {ws}, bias {(bias is { } b ? b.ToString() : "none")})";
         if (ws.Rank != 2)
-            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {ws}.");
+            throw new ArgumentException($"Linear: weight must be 2-D [out, in], got {ws} {shapes}.");
         if (xs.Rank < 1 || xs[-1] != ws[1])
-            throw new ArgumentException($"Linear: input {xs} does not end in the weight's in-features {ws[1]} (weight {ws}).");
-        throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias}.");
+            throw new ArgumentException($"Linear: input {xs} does not end in the weight's in-features {ws[1]} {shapes}.");
+        throw new ArgumentException($"Linear: bias must be [{ws[0]}] for weight {ws}, got {bias} {shapes}.");
     }
 
     private static void LinearBackward<T>(ref TapeEntry<T> e, ReadOnlySpan<T> gy) where T : unmanaged, IFloatingPointIeee754<T>

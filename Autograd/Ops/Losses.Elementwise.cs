@@ -130,7 +130,7 @@ public static partial class Ops
         using var d = Scratch<T>.Rent(x.Length);
         if (e.A.RequiresGrad)
         {
-            TensorPrimitives.Sigmoid(x, d.Span);
+            if (x.Length != 0) TensorPrimitives.Sigmoid(x, d.Span);   // it rejects empty spans
             InPlace.Subtract(d.Span, e.B!.AsReadOnlySpan());
             AddLossGradient(e.A, ref e, gy, d.Span);
         }
@@ -143,11 +143,12 @@ public static partial class Ops
 
     // ---- machinery of the elementwise losses
 
-    private static void CheckPair<T>(string op, Tensor<T> input, Tensor<T> target, Reduction reduction) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckPair<T>(string op, Tensor<T> input, Tensor<T> target, Reduction reduction,
+        [CallerArgumentExpression(nameof(input))] string inputName = "") where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input, inputName);
         ArgumentNullException.ThrowIfNull(target);
-        CheckReduction(op, reduction);
+        CheckReduction(op, reduction, input);
         if (input.Shape != target.Shape) ThrowShapeMismatch(op, input.Shape, target.Shape);
     }
 

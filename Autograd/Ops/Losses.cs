@@ -166,8 +166,9 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(labels);
         if (classes <= 0) throw new ArgumentOutOfRangeException(nameof(classes), $"OneHot: classes must be positive, got {classes}.");
+        var shape = Shape.Of("OneHot", [labels.Length, classes]);   // N·C checked in 64 bits before anything is allocated
         CheckTargets("OneHot", labels, classes);
-        var t = new Tensor<T>(new T[labels.Length * classes], new Shape(labels.Length, classes));
+        var t = new Tensor<T>(new T[shape.Length], shape);
         var span = t.AsSpan();
         for (int i = 0; i < labels.Length; i++) span[i * classes + labels[i]] = T.One;
         return t;
@@ -175,12 +176,12 @@ public static partial class Ops
 
     // ---- shared checks and scaling of every loss
 
-    private static void CheckClassification<T>(string op, Tensor<T> scores, int[] targets, Reduction reduction)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckClassification<T>(string op, Tensor<T> scores, int[] targets, Reduction reduction,
+        [CallerArgumentExpression(nameof(scores))] string scoresName = "") where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(scores, scoresName);
         ArgumentNullException.ThrowIfNull(targets);
-        CheckReduction(op, reduction);
+        CheckReduction(op, reduction, scores);
         var dims = scores.Shape.Dimensions;
         if (dims.Length != 2 || targets.Length != dims[0] || (dims[1] == 0 && targets.Length > 0))
             ThrowBadClassification(op, scores.Shape, targets.Length);
@@ -208,14 +209,15 @@ public static partial class Ops
     private static void ThrowBadTarget(string op, int index, int target, int classes) =>
         throw new ArgumentOutOfRangeException("targets", $"{op}: target at index {index} is {target}, outside the class range [0, {classes}) (C = {classes}).");
 
-    private static void CheckReduction(string op, Reduction reduction)
+    // The input is passed as the tensor, not its shape: the shape (a 40-byte struct) is only copied on the throwing path.
+    private static void CheckReduction<T>(string op, Reduction reduction, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) ThrowUnknownReduction(op, reduction);
+        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) ThrowUnknownReduction(op, reduction, input.Shape);
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowUnknownReduction(string op, Reduction reduction) =>
-        throw new ArgumentOutOfRangeException(nameof(reduction), $"{op}: unknown reduction {(int)reduction}; use Mean, Sum or None.");
+    private static void ThrowUnknownReduction(string op, Reduction reduction, Shape input) =>
+        throw new ArgumentOutOfRangeException(nameof(reduction), $"{op}: unknown reduction {(int)reduction} for an input of shape {input}; use Mean, Sum or None.");
 
     // d(reduced loss)/d(loss of item i): gy[i] without reduction, gy[0] for a sum, gy[0]/count for a mean.
     private static T SampleScale<T>(ReadOnlySpan<T> gy, Reduction reduction, int i, int count) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -56,7 +56,7 @@ public static partial class Ops
         if (a.Rank > 2 && b.Rank > 2 && !a.Dimensions[..^2].SequenceEqual(b.Dimensions[..^2]))
             throw new ArgumentException($"MatMul: batch dimensions differ: {a} · {b}.");
         var batch = a.Rank >= b.Rank ? a : b;
-        return batch.With(batch.Rank - 2, a[-2]).With(batch.Rank - 1, b[-1]);
+        return batch.With(batch.Rank - 2, a[-2], "MatMul").With(batch.Rank - 1, b[-1], "MatMul");
     }
 
     // A 2-D right operand is folded into one big GEMM: [..., m, k] is contiguous, so it is [(batch·m), k].

@@ -40,12 +40,15 @@ public static partial class Ops
         {
             if (known == 0 || from.Length % known != 0)
                 throw new ArgumentException($"Reshape: cannot reshape {from} ({from.Length} elements) into {FormatIntList(dims)}: " +
-                                            $"{from.Length} is not a multiple of the other dimensions' product {known}.");
+                                            $"{from.Length} is not a multiple of the other dimensions' product ({ProductText(known)}).");
             d[inferred] = (int)(from.Length / known);
         }
         else if (known != from.Length)
-            throw new ArgumentException($"Reshape: cannot reshape {from} ({from.Length} elements) into {FormatIntList(dims)} ({known} elements).");
+            throw new ArgumentException($"Reshape: cannot reshape {from} ({from.Length} elements) into {FormatIntList(dims)} ({ProductText(known)} elements).");
         return new Shape(d);
+
+        // The product saturates just above int.MaxValue: say so rather than print the saturated value.
+        static string ProductText(long known) => known > int.MaxValue ? $"more than {int.MaxValue}" : known.ToString();
     }
 
     /// <summary>Merges axes <paramref name="startAxis"/>… into one, as a view: [N, C, H, W] → [N, C·H·W] for the default 1.</summary>
@@ -237,7 +240,7 @@ public static partial class Ops
             record |= xs[i].RequiresGrad;
         }
         if (total > Array.MaxLength) throw new ArgumentException($"Concat: the result along axis {a} would have {total} entries, too many.");
-        var y = Tensor<T>.Uninitialized(first.With(a, (int)total));
+        var y = Tensor<T>.Uninitialized(first.With(a, (int)total, "Concat"));
 
         int outer = first.Product(0, a), inner = first.Product(a + 1, first.Rank), outRow = (int)total * inner, offset = 0;
         var dst = y.AsSpan();

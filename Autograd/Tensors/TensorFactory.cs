@@ -7,7 +7,7 @@ public static partial class Tensor
     public static Tensor<T> Empty<T>(Shape shape) where T : unmanaged, IFloatingPointIeee754<T> => Tensor<T>.Uninitialized(shape);
 
     /// <summary>A tensor of zeros.</summary>
-    public static Tensor<T> Zeros<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(new Shape(shape), T.Zero);
+    public static Tensor<T> Zeros<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(Shape.Of("Zeros", shape), T.Zero);
 
     /// <summary>
     /// A tensor of zeros with its own storage (never pooled) starting on a 64-byte boundary (one cache line) that does
@@ -16,13 +16,16 @@ public static partial class Tensor
     /// </summary>
     public static Tensor<T> ZerosAligned<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = new Shape(shape);
+        var s = Shape.Of("ZerosAligned", shape);
+        // The aligned array carries a cache line of padding beyond the elements.
+        if (s.Length > Array.MaxLength - AlignedStorage.Padding<T>())
+            throw new ArgumentException($"ZerosAligned: shape {s} has {s.Length} elements; with its alignment padding that is more than an array can hold.");
         var segment = AlignedStorage.Allocate<T>(s.Length);
         return new Tensor<T>(s, segment.Array!, segment.Offset, null, pooled: false);
     }
 
     /// <summary>A tensor of ones.</summary>
-    public static Tensor<T> Ones<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(new Shape(shape), T.One);
+    public static Tensor<T> Ones<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(Shape.Of("Ones", shape), T.One);
 
     /// <summary>A tensor of zeros with the shape of <paramref name="like"/>.</summary>
     public static Tensor<T> ZerosLike<T>(Tensor<T> like) where T : unmanaged, IFloatingPointIeee754<T> => Full(like.Shape, T.Zero);
@@ -42,7 +45,7 @@ public static partial class Tensor
     public static Tensor<T> FromArray<T>(T[] values, params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(values);
-        var s = shape.Length == 0 ? new Shape(values.Length) : new Shape(shape);
+        var s = shape.Length == 0 ? new Shape(values.Length) : Shape.Of("FromArray", shape);
         if (s.Length != values.Length)
             throw new ArgumentException($"FromArray: {values.Length} values do not fill shape {s} ({s.Length} elements).");
         return new Tensor<T>((T[])values.Clone(), s);
@@ -51,6 +54,7 @@ public static partial class Tensor
     /// <summary>A copy of a rectangular 2-D array.</summary>
     public static Tensor<T> FromArray<T>(T[,] values) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(values);
         var t = new Tensor<T>(new T[values.Length], new Shape(values.GetLength(0), values.GetLength(1)));
         var span = t.AsSpan();
         int k = 0;
@@ -58,30 +62,53 @@ public static partial class Tensor
         return t;
     }
 
-    /// <summary>Values start, start+step, … below stop (1-D), like numpy.arange.</summary>
+    /// <summary>
+    /// Values start, start+step, … below stop (1-D), like numpy.arange. Start, stop and step must be finite, step
+    /// non-zero, the count at most <see cref="Array.MaxLength"/>, and every value representable in <typeparamref name="T"/>.
+    /// </summary>
     public static Tensor<T> Arange<T>(double start, double stop, double step = 1) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (step == 0 || double.IsNaN(step)) throw new ArgumentException($"Arange: step must be non-zero (got {step}).");
-        int n = Math.Max(0, (int)Math.Ceiling((stop - start) / step));
+        if (!double.IsFinite(start) || !double.IsFinite(stop))
+            throw new ArgumentException($"Arange: start and stop must be finite, got start {start}, stop {stop}.");
+        if (step == 0 || !double.IsFinite(step)) throw new ArgumentException($"Arange: step must be finite and non-zero (got {step}).");
+        double count = Math.Ceiling((stop - start) / step);   // +∞ when the range overflows a double: rejected below
+        if (!(count <= Array.MaxLength))
+            throw new ArgumentException($"Arange: [{start}, {stop}) in steps of {step} has {count:G6} values, more than the {Array.MaxLength} an array can hold.");
+        int n = Math.Max(0, (int)count);
+        if (n > 0)
+        {
+            double last = start + (n - 1) * step;
+            // A finite double that rounds to ±∞ in T (float32 beyond 3.4e38) is an error, not a silent infinity.
+            if (!T.IsFinite(T.CreateChecked(start)) || !T.IsFinite(T.CreateChecked(last)))
+                throw new ArgumentException($"Arange: values from {start} to {last} are outside the range of {Tensor<T>.DType}.");
+        }
         var t = new Tensor<T>(new T[n], new Shape(n));
         var span = t.AsSpan();
         for (int i = 0; i < n; i++) span[i] = T.CreateChecked(start + i * step);
         return t;
     }
 
-    /// <summary>Uniform random values in [low, high) from the seeded generator <paramref name="rng"/>.</summary>
+    /// <summary>
+    /// Uniform random values in [low, high) from the seeded generator <paramref name="rng"/>; the bounds must be finite
+    /// and representable in <typeparamref name="T"/>, with high ≥ low.
+    /// </summary>
     public static Tensor<T> Uniform<T>(Shape shape, double low, double high, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!(high >= low)) throw new ArgumentException($"Uniform: high ({high}) must be ≥ low ({low}).");
+        ArgumentNullException.ThrowIfNull(rng);
+        Rng.CheckUniformBounds<T>("Uniform", low, high);
         var t = new Tensor<T>(new T[shape.Length], shape);
         rng.FillUniform(t.AsSpan(), low, high);
         return t;
     }
 
-    /// <summary>Normal random values N(mean, std²) from the seeded generator <paramref name="rng"/>.</summary>
+    /// <summary>
+    /// Normal random values N(mean, std²) from the seeded generator <paramref name="rng"/>; mean and std must be finite,
+    /// std ≥ 0, and mean ± 10·std representable in <typeparamref name="T"/>.
+    /// </summary>
     public static Tensor<T> Normal<T>(Shape shape, double mean, double std, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (!(std >= 0)) throw new ArgumentException($"Normal: std must be ≥ 0 (got {std}).");
+        ArgumentNullException.ThrowIfNull(rng);
+        Rng.CheckNormalParameters<T>("Normal", mean, std);
         var t = new Tensor<T>(new T[shape.Length], shape);
         rng.FillNormal(t.AsSpan(), mean, std);
         return t;
