@@ -92,7 +92,7 @@ var pinn = new Command("pinn", "Solve u″ = −π² sin(πx), u(0) = u(1) = 0 w
     { pinnSteps, pinnPoints, pinnLr, pinnSeed, pinnOut, pinnThreads };
 pinn.SetAction(parse =>
 {
-    Autograd.Kernels.Threading.MaxThreads = parse.GetValue(pinnThreads);
+    Parallelism.MaxThreads = parse.GetValue(pinnThreads);
     return Autograd.Examples.Pinn.PinnCommand.Run(new(parse.GetValue(pinnSteps), parse.GetValue(pinnPoints), parse.GetValue(pinnLr),
         parse.GetValue(pinnSeed), OutDirectory: parse.GetValue(pinnOut)), Console.Out);
 });

@@ -13,7 +13,7 @@ internal static class TrainCommand
 
     public static int Run(Recipe recipe, TrainOptions options, TextWriter log)
     {
-        if (options.Threads is int n) Autograd.Kernels.Threading.MaxThreads = n;
+        if (options.Threads is int n) Parallelism.MaxThreads = n;
         var data = DataSources.Load(options.Data, recipe);
         if (options.OnnxPath is not null)
         {
@@ -80,7 +80,7 @@ internal static class TrainCommand
         ["optimizer"] = recipe.Optimizer.ToString().ToLowerInvariant(),
         ["seed"] = recipe.Seed.ToString(CultureInfo.InvariantCulture),
         // How the kernels split their work can change the last bits of large products; a resume reuses the count.
-        ["threads"] = Autograd.Kernels.Threading.MaxThreads.ToString(CultureInfo.InvariantCulture),
+        ["threads"] = Parallelism.MaxThreads.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>

@@ -25,7 +25,7 @@ public class ConvolutionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        Kernels.Threading.MaxThreads = 1;
+        Parallelism.MaxThreads = 1;
         var g = Case.Geometry;
         var rng = new Rng(5);
         ArraySegment<float> Buffer(int length)

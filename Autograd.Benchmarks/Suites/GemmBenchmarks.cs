@@ -33,7 +33,7 @@ public class GemmBenchmarks
         rng.FillUniform<float>(_a, -1, 1);
         rng.FillUniform<float>(_b, -1, 1);
         // Both single-threaded: a per-core comparison, undisturbed by the load of a shared 2-core machine.
-        Kernels.Threading.MaxThreads = 1;
+        Parallelism.MaxThreads = 1;
         if (OpenBlas.IsAvailable)
         {
             if (Interlocked.Exchange(ref _described, 1) == 0)

@@ -23,7 +23,7 @@ public abstract class TwinNetworkBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        Kernels.Threading.MaxThreads = 1;
+        Parallelism.MaxThreads = 1;
         var spec = NetworkSpec.ByName(Network);
         var parameters = spec.InitialParameters<float>(seed: 1);
         Hand = new HandDerivedMlp<float>(spec, parameters);

@@ -16,14 +16,14 @@ public class SteadyStateAllocationTests
     [SetUp]
     public void OneGemmThread()
     {
-        _savedThreads = Autograd.Kernels.Threading.MaxThreads;
-        Autograd.Kernels.Threading.MaxThreads = 1;
+        _savedThreads = Parallelism.MaxThreads;
+        Parallelism.MaxThreads = 1;
     }
 
     [TearDown]
     public void Restore()
     {
-        Autograd.Kernels.Threading.MaxThreads = _savedThreads;
+        Parallelism.MaxThreads = _savedThreads;
     }
 
     private static IEnumerable<TestCaseData> Networks() => NetworkSpec.All.Select(s => new TestCaseData(s.Name));
@@ -43,7 +43,7 @@ public class SteadyStateAllocationTests
         var hand = new HandDerivedMlp<float>(spec, spec.InitialParameters<float>(1));
         var (x, labels) = spec.SyntheticBatch<float>(Batch, 2);
         double bytes = BytesPerStep(() => hand.Step(x, labels, Batch, 0.01f));
-        Autograd.Kernels.Threading.MaxThreads = _savedThreads;
+        Parallelism.MaxThreads = _savedThreads;
         var (x64, labels64) = spec.SyntheticBatch<float>(64, 2);   // large enough for the GEMMs to go parallel
         double threaded = BytesPerStep(() => hand.Step(x64, labels64, 64, 0.01f));
         TestContext.Out.WriteLine($"{network}: hand-derived step allocates {bytes:F0} bytes on one GEMM thread; " +

@@ -40,7 +40,20 @@ public class ExamplesTests
         trainer.Run();
         Assert.That(trainer.History, Has.Count.EqualTo(2));
         Assert.That(trainer.History.Select(e => e.TrainLoss), Has.All.Matches<double>(double.IsFinite), log.ToString());
-        Assert.That(trainer.FinalLine(), Does.Match($@"^final model={Regex.Escape(name)} test_accuracy=\d\.\d{{4}} train_samples_per_s=\d+ epochs=2$"));
+        Assert.That(trainer.FinalLine(), Does.Match($@"^final model={Regex.Escape(name)} test_accuracy=\d\.\d{{4}} train_samples_per_s=\d+ epochs=2 weights=[0-9a-f]{{16}}$"));
+    }
+
+    [Test]
+    public void WeightsDigestChangesWithAnyBitOfAnyWeight()
+    {
+        Module<float> Model() => new Sequential<float>(new Linear<float>(4, 3, rng: new Rng(1)), new Linear<float>(3, 2, rng: new Rng(2)));
+        var model = Model();
+        string digest = Metrics.WeightsDigest(model);
+        Assert.That(digest, Does.Match("^[0-9a-f]{16}$"));
+        Assert.That(Metrics.WeightsDigest(Model()), Is.EqualTo(digest), "the same weights give the same digest");
+        var last = model.Parameters()[^1].AsSpan();
+        last[^1] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(last[^1]) ^ 1);   // the lowest bit of the last weight
+        Assert.That(Metrics.WeightsDigest(model), Is.Not.EqualTo(digest));
     }
 
     // The second-order example: u″ from the tape. 2,500 Adam steps take well under a second; the full 8,000 reach

@@ -273,17 +273,17 @@ public class GemmTests
     [Test]
     public void MaxThreadsRejectsValuesBelowOne()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Threading.MaxThreads = 0);
-        Assert.That(ex!.Message, Does.Contain("0"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Threading.MaxThreads = -3);
-        Assert.That(Threading.MaxThreads, Is.GreaterThanOrEqualTo(1));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.MaxThreads = 0);
+        Assert.That(ex!.Message, Does.Contain("Parallelism.MaxThreads").And.Contain("got 0"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.MaxThreads = -3);
+        Assert.That(Parallelism.MaxThreads, Is.GreaterThanOrEqualTo(1));
     }
 
     internal static void WithThreads(int threads, Action body)
     {
-        int saved = Threading.MaxThreads;
-        try { Threading.MaxThreads = threads; body(); }
-        finally { Threading.MaxThreads = saved; }
+        int saved = Parallelism.MaxThreads;
+        try { Parallelism.MaxThreads = threads; body(); }
+        finally { Parallelism.MaxThreads = saved; }
     }
 
     /// <summary>A GEMM entry point with <see cref="Gemm.Multiply{T}"/>'s signature (a kernel may be called directly).</summary>

@@ -79,7 +79,7 @@ internal static class Autodiff<T> where T : unmanaged, IFloatingPointIeee754<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckRecorded(Node<T> node)
     {
-        node.Site = RecordingSite.Of(typeof(Node<T>).Assembly);
+        node.Site = RecordingSite.Capture();
         Anomaly.CheckFinite(node.Output.AsReadOnlySpan(), node.Name, "forward output", node.Site);
     }
 
@@ -92,7 +92,7 @@ internal static class Autodiff<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckUnrecorded(string op, Tensor<T> output) =>
-        Anomaly.CheckFinite(output.AsReadOnlySpan(), op, "forward output", RecordingSite.Of(typeof(Node<T>).Assembly));
+        Anomaly.CheckFinite(output.AsReadOnlySpan(), op, "forward output", RecordingSite.Capture());
 }
 
 internal static class Anomaly

@@ -1,35 +1,35 @@
 namespace Autograd.Kernels;
 
 /// <summary>An elementwise binary operator in three span forms, so broadcasting can use vector kernels per row.</summary>
-public interface IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal interface IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     static abstract void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination);
     static abstract void Invoke(ReadOnlySpan<T> x, T y, Span<T> destination);
     static abstract void Invoke(T x, ReadOnlySpan<T> y, Span<T> destination);
 }
 
-public readonly struct AddOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal readonly struct AddOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Add(x, y, d);
     public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> d) => TensorPrimitives.Add(x, y, d);
     public static void Invoke(T x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Add(y, x, d);
 }
 
-public readonly struct SubtractOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal readonly struct SubtractOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Subtract(x, y, d);
     public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> d) => TensorPrimitives.Subtract(x, y, d);
     public static void Invoke(T x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Subtract(x, y, d);
 }
 
-public readonly struct MultiplyOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal readonly struct MultiplyOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Multiply(x, y, d);
     public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> d) => TensorPrimitives.Multiply(x, y, d);
     public static void Invoke(T x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Multiply(y, x, d);
 }
 
-public readonly struct DivideOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal readonly struct DivideOperator<T> : IBinaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static void Invoke(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) => TensorPrimitives.Divide(x, y, d);
     public static void Invoke(ReadOnlySpan<T> x, T y, Span<T> d) => TensorPrimitives.Divide(x, y, d);
@@ -41,7 +41,7 @@ public readonly struct DivideOperator<T> : IBinaryOperator<T> where T : unmanage
 /// stretches. Work is done one innermost row at a time with vector kernels, so the common cases
 /// (same shape, bias row over a matrix, per-row scalar) run at full speed.
 /// </summary>
-public static class Broadcast
+internal static class Broadcast
 {
     /// <summary>The broadcast shape of <paramref name="a"/> and <paramref name="b"/>, or an exception naming <paramref name="op"/>.</summary>
     public static Shape Shapes(string op, Shape a, Shape b)

@@ -9,7 +9,7 @@ namespace Autograd.Kernels;
 /// Likewise op(B) is B (k×n) or, with <c>transB</c>, Bᵀ where B is stored n×k. Transposes are never materialized:
 /// the packing routines read either layout directly.
 /// </summary>
-public static class Gemm
+internal static class Gemm
 {
     // A second thread halves the arithmetic but costs a pool wake-up (~6 µs) plus re-packing one operand: break-even is
     // estimated near 1M multiply-adds on an idle machine. The threshold sits at 4M (~60 µs on one AVX-512 core) because

@@ -7,7 +7,7 @@ namespace Autograd.Kernels;
 /// the activation masks. Shared by the ops and by the hand-derived benchmark networks, so that "tape vs hand"
 /// compares bookkeeping only. No tensors, no tape, no allocation.
 /// </summary>
-public static class RowKernels
+internal static class RowKernels
 {
     /// <summary>y[r] = softmax(x[r]) for each row, shifted by the row max so that exp cannot overflow.</summary>
     public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> y, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>

@@ -9,7 +9,7 @@ namespace Autograd;
 /// (a weight row and an input row) straddle two cache lines; measured on the GEMM's dot tiles, that alone changed a
 /// layer's time by up to 20 % from one process to the next. Parameters, gradients and pooled buffers use this.
 /// </summary>
-public static class AlignedStorage
+internal static class AlignedStorage
 {
     /// <summary>The alignment in bytes.</summary>
     public const int Alignment = 64;

@@ -72,7 +72,7 @@ public readonly struct Shape : IEquatable<Shape>
     public int[] ToArray() => Dimensions.ToArray();
 
     /// <summary>Maps a possibly negative axis into [0, Rank), or throws naming <paramref name="op"/>.</summary>
-    public int NormalizeAxis(int axis, string op)
+    internal int NormalizeAxis(int axis, string op)
     {
         int a = axis < 0 ? axis + Rank : axis;
         if ((uint)a >= (uint)Rank) ThrowAxisOutOfRange(axis, op);

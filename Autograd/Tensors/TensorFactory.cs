@@ -10,8 +10,9 @@ public static partial class Tensor
     public static Tensor<T> Zeros<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T> => Full(Shape.Of("Zeros", shape), T.Zero);
 
     /// <summary>
-    /// A tensor of zeros with its own storage (never pooled) starting on a 64-byte boundary that does not move:
-    /// for parameters and other long-lived tensors that kernels read many times (see <see cref="AlignedStorage"/>).
+    /// A tensor of zeros with its own storage (never pooled) starting on a 64-byte boundary (one cache line) that does
+    /// not move: for parameters and other long-lived tensors that kernels read many times, so that no vector load of
+    /// theirs straddles two cache lines.
     /// </summary>
     public static Tensor<T> ZerosAligned<T>(params ReadOnlySpan<int> shape) where T : unmanaged, IFloatingPointIeee754<T>
     {

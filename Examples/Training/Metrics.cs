@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Autograd.Nn;
 using Autograd.Nn.Data;
 
@@ -35,5 +37,16 @@ internal static class Metrics
         }
         model.Train(wasTraining);
         return (lossSum / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>
+    /// The first 16 hex digits of the SHA-256 of every parameter's bytes, in order: equal digests mean bit-identical
+    /// weights, so two builds (JIT and Native AOT) or two machines can be compared on one line.
+    /// </summary>
+    public static string WeightsDigest(Module<float> model)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var p in model.Parameters()) hash.AppendData(MemoryMarshal.AsBytes(p.AsReadOnlySpan()));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 }

@@ -116,5 +116,5 @@ internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
 
     /// <summary>The one line other tools parse.</summary>
     public string FinalLine() => string.Create(CultureInfo.InvariantCulture,
-        $"final model={recipe.Name} test_accuracy={TestAccuracy:F4} train_samples_per_s={TrainSamplesPerSecond:F0} epochs={recipe.Epochs}");
+        $"final model={recipe.Name} test_accuracy={TestAccuracy:F4} train_samples_per_s={TrainSamplesPerSecond:F0} epochs={recipe.Epochs} weights={Metrics.WeightsDigest(Model!)}");
 }

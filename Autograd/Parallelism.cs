@@ -1,0 +1,24 @@
+namespace Autograd;
+
+/// <summary>How many threads the library's compute kernels may use.</summary>
+public static class Parallelism
+{
+    private static volatile int _maxThreads = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Process-wide upper bound on the threads one kernel call (a matrix product) may use; defaults to
+    /// <see cref="Environment.ProcessorCount"/>. At 1 every kernel runs on the calling thread and never touches the
+    /// thread pool, which suits processes that run one training loop per core.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public static int MaxThreads
+    {
+        get => _maxThreads;
+        set
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Parallelism.MaxThreads must be at least 1, got {value}.");
+            _maxThreads = value;
+        }
+    }
+}
