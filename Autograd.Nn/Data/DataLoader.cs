@@ -133,14 +133,10 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
             int count = Math.Min(loader.BatchSize, data.Count - _next);
             if (count <= 0 || (loader.DropLast && count < loader.BatchSize)) return false;
             var buffers = loader.BuffersFor(count);
-            int d = data.FeatureCount;
-            var x = buffers.X.AsSpan();
-            for (int i = 0; i < count; i++)
-            {
-                int sample = loader._order[_next + i];
-                data.Features.AsSpan(sample * d, d).CopyTo(x.Slice(i * d, d));
-                buffers.Labels[i] = data.Labels[sample];
-            }
+            var samples = loader._order.AsSpan(_next, count);
+            // Pixel data is converted (scaled, standardized) straight into the batch: no feature copy of the set exists.
+            data.CopyRows(samples, buffers.X.AsSpan());
+            for (int i = 0; i < samples.Length; i++) buffers.Labels[i] = data.Labels[samples[i]];
             buffers.OneHotClasses = 0;   // stale: rebuilt on request
             _next += count;
             Current = new Batch<T>(buffers, ++_index);

@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Autograd.Nn.Data;
+
+/// <summary>
+/// Turns one row of pixel bytes into features in a single pass: <c>x[j] = (b[j] / divisor − shift[j]) · inverseScale[j]</c>,
+/// operation by operation in that order and each rounded once (no fused multiply-add). Every value is therefore the
+/// same float or double as dividing the byte first, then subtracting the mean and multiplying by 1/std in separate
+/// passes over a float copy. A stage that is not wanted is its identity (divisor 1, shift 0, scale 1), which is
+/// exact for the non-negative finite values a byte gives, so one branch-free kernel serves every mode.
+/// </summary>
+internal static class PixelConversion
+{
+    /// <summary>Converts <paramref name="pixels"/> into <paramref name="features"/> (all four spans of one length).</summary>
+    public static void Convert<T>(ReadOnlySpan<byte> pixels, Span<T> features, T divisor, ReadOnlySpan<T> shift, ReadOnlySpan<T> inverseScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (features.Length != pixels.Length || shift.Length != pixels.Length || inverseScale.Length != pixels.Length)
+            ThrowLengths(pixels.Length, features.Length, shift.Length, inverseScale.Length);
+        if (typeof(T) == typeof(float))
+            ConvertToSingle(pixels, MemoryMarshal.Cast<T, float>(features), float.CreateTruncating(divisor),
+                MemoryMarshal.Cast<T, float>(shift), MemoryMarshal.Cast<T, float>(inverseScale));
+        else if (typeof(T) == typeof(double))
+            ConvertToDouble(pixels, MemoryMarshal.Cast<T, double>(features), double.CreateTruncating(divisor),
+                MemoryMarshal.Cast<T, double>(shift), MemoryMarshal.Cast<T, double>(inverseScale));
+        else
+            ConvertScalar(pixels, features, divisor, shift, inverseScale);
+    }
+
+    private static void ConvertToSingle(ReadOnlySpan<byte> pixels, Span<float> features, float divisor, ReadOnlySpan<float> shift, ReadOnlySpan<float> inverseScale)
+    {
+        ref byte src = ref MemoryMarshal.GetReference(pixels);
+        var map = new Map<float>(features, divisor, shift, inverseScale);
+        nuint n = (nuint)pixels.Length;
+        if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<byte>.Count)
+        {
+            // 64 bytes widen to four vectors of 16 floats. The last block may overlap the one before it: it rewrites
+            // the same values, which is cheaper than a scalar tail (a 28×28 row is 12 blocks and 16 bytes).
+            for (nuint i = 0; ; i += (nuint)Vector512<byte>.Count)
+            {
+                if (i + (nuint)Vector512<byte>.Count > n) i = n - (nuint)Vector512<byte>.Count;
+                var (low, high) = Vector512.Widen(Vector512.LoadUnsafe(ref src, i));
+                var (q0, q1) = Vector512.Widen(low);
+                var (q2, q3) = Vector512.Widen(high);
+                map.Store(Vector512.ConvertToSingle(q0.AsInt32()), i);
+                map.Store(Vector512.ConvertToSingle(q1.AsInt32()), i + 16);
+                map.Store(Vector512.ConvertToSingle(q2.AsInt32()), i + 32);
+                map.Store(Vector512.ConvertToSingle(q3.AsInt32()), i + 48);
+                if (i + (nuint)Vector512<byte>.Count == n) return;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<byte>.Count)
+        {
+            for (nuint i = 0; ; i += (nuint)Vector256<byte>.Count)
+            {
+                if (i + (nuint)Vector256<byte>.Count > n) i = n - (nuint)Vector256<byte>.Count;
+                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref src, i));
+                var (q0, q1) = Vector256.Widen(low);
+                var (q2, q3) = Vector256.Widen(high);
+                map.Store(Vector256.ConvertToSingle(q0.AsInt32()), i);
+                map.Store(Vector256.ConvertToSingle(q1.AsInt32()), i + 8);
+                map.Store(Vector256.ConvertToSingle(q2.AsInt32()), i + 16);
+                map.Store(Vector256.ConvertToSingle(q3.AsInt32()), i + 24);
+                if (i + (nuint)Vector256<byte>.Count == n) return;
+            }
+        }
+        ConvertScalar(pixels, features, divisor, shift, inverseScale);
+    }
+
+    private static void ConvertToDouble(ReadOnlySpan<byte> pixels, Span<double> features, double divisor, ReadOnlySpan<double> shift, ReadOnlySpan<double> inverseScale)
+    {
+        ref byte src = ref MemoryMarshal.GetReference(pixels);
+        var map = new Map<double>(features, divisor, shift, inverseScale);
+        nuint n = (nuint)pixels.Length;
+        // 64 bytes (512-bit) or 32 bytes (256-bit) at a time, widened to 32-bit integers and each vector of those to two
+        // vectors of doubles; the last block may overlap the one before it, as in the float path.
+        if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<byte>.Count)
+        {
+            for (nuint i = 0; ; i += (nuint)Vector512<byte>.Count)
+            {
+                if (i + (nuint)Vector512<byte>.Count > n) i = n - (nuint)Vector512<byte>.Count;
+                var (low, high) = Vector512.Widen(Vector512.LoadUnsafe(ref src, i));
+                var (q0, q1) = Vector512.Widen(low);
+                var (q2, q3) = Vector512.Widen(high);
+                Store512(map, q0, i);
+                Store512(map, q1, i + 16);
+                Store512(map, q2, i + 32);
+                Store512(map, q3, i + 48);
+                if (i + (nuint)Vector512<byte>.Count == n) return;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<byte>.Count)
+        {
+            for (nuint i = 0; ; i += (nuint)Vector256<byte>.Count)
+            {
+                if (i + (nuint)Vector256<byte>.Count > n) i = n - (nuint)Vector256<byte>.Count;
+                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref src, i));
+                var (q0, q1) = Vector256.Widen(low);
+                var (q2, q3) = Vector256.Widen(high);
+                Store256(map, q0, i);
+                Store256(map, q1, i + 8);
+                Store256(map, q2, i + 16);
+                Store256(map, q3, i + 24);
+                if (i + (nuint)Vector256<byte>.Count == n) return;
+            }
+        }
+        ConvertScalar(pixels, features, divisor, shift, inverseScale);
+
+        // 16 pixel values as 32-bit integers: two vectors of 8 doubles.
+        static void Store512(Map<double> map, Vector512<uint> quarter, nuint at)
+        {
+            var (low, high) = Vector512.Widen(quarter);
+            map.Store(Vector512.ConvertToDouble(low.AsInt64()), at);
+            map.Store(Vector512.ConvertToDouble(high.AsInt64()), at + 8);
+        }
+
+        // 8 pixel values as 32-bit integers: two vectors of 4 doubles.
+        static void Store256(Map<double> map, Vector256<uint> quarter, nuint at)
+        {
+            var (low, high) = Vector256.Widen(quarter);
+            map.Store(Vector256.ConvertToDouble(low.AsInt64()), at);
+            map.Store(Vector256.ConvertToDouble(high.AsInt64()), at + 4);
+        }
+    }
+
+    private static void ConvertScalar<T>(ReadOnlySpan<byte> pixels, Span<T> features, T divisor, ReadOnlySpan<T> shift, ReadOnlySpan<T> inverseScale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int j = 0; j < pixels.Length; j++)
+            features[j] = (T.CreateTruncating(pixels[j]) / divisor - shift[j]) * inverseScale[j];
+    }
+
+    /// <summary>The divide, subtract, multiply stage, writing at a feature offset; a ref struct over the row's spans.</summary>
+    private readonly ref struct Map<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly ref T _features, _shift, _inverseScale;
+        private readonly T _divisor;
+
+        public Map(Span<T> features, T divisor, ReadOnlySpan<T> shift, ReadOnlySpan<T> inverseScale)
+        {
+            _features = ref MemoryMarshal.GetReference(features);
+            _shift = ref MemoryMarshal.GetReference(shift);
+            _inverseScale = ref MemoryMarshal.GetReference(inverseScale);
+            _divisor = divisor;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector512<T> values, nuint at) =>
+            ((values / Vector512.Create(_divisor) - Vector512.LoadUnsafe(ref _shift, at)) * Vector512.LoadUnsafe(ref _inverseScale, at))
+                .StoreUnsafe(ref _features, at);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(Vector256<T> values, nuint at) =>
+            ((values / Vector256.Create(_divisor) - Vector256.LoadUnsafe(ref _shift, at)) * Vector256.LoadUnsafe(ref _inverseScale, at))
+                .StoreUnsafe(ref _features, at);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLengths(int pixels, int features, int shift, int inverseScale) =>
+        throw new ArgumentException($"PixelConversion: {pixels} pixels, {features} features, {shift} shifts and {inverseScale} scales must be equally many.");
+}
