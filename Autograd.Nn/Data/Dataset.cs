@@ -26,7 +26,8 @@ public enum PixelScale
 public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[]? _features;      // the feature values, or null when the samples are pixel bytes
-    private readonly byte[]? _pixels;     // the pixel bytes, row-major [Count, FeatureCount]
+    private readonly byte[]? _pixels;     // the pixel bytes, one row of FeatureCount per stored sample
+    private readonly int[]? _rows;        // the stored row of each sample (a part of a split); null: sample i is row i
     // Pixel bytes become (b / _divisor − _shift[j]) · _inverseScale[j]; identity stages are 1, 0 and 1.
     private readonly T _divisor;
     private readonly T[]? _shift, _inverseScale;
@@ -48,23 +49,16 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Wraps <paramref name="features"/> ([N, featureCount], row-major) and <paramref name="labels"/> (N) without copying.</summary>
     public Dataset(T[] features, int[] labels, int featureCount)
-    {
-        ArgumentNullException.ThrowIfNull(features);
-        ArgumentNullException.ThrowIfNull(labels);
-        CheckShape("Dataset", features.Length, labels.Length, featureCount, "feature values");
-        CheckLabels(labels);
-        _features = features;
-        _divisor = T.One;
-        Labels = labels;
-        FeatureCount = featureCount;
-    }
+        : this(features, null, null, CheckedLabels(features, labels, featureCount), featureCount, null, null) { }
 
-    private Dataset(byte[] pixels, int[] labels, int featureCount, PixelScale scale, Standardizer<T>? standardizer)
+    private Dataset(T[]? features, byte[]? pixels, int[]? rows, int[] labels, int featureCount, PixelScale? scale, Standardizer<T>? standardizer)
     {
+        _features = features;
         _pixels = pixels;
+        _rows = rows;
         _divisor = scale switch
         {
-            PixelScale.Raw => T.One,
+            null or PixelScale.Raw => T.One,
             PixelScale.UnitInterval => T.CreateTruncating(255),
             _ => throw new ArgumentOutOfRangeException(nameof(scale), $"Dataset: unknown pixel scale {scale}."),
         };
@@ -73,7 +67,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
             _shift = standardizer.Shift;
             _inverseScale = standardizer.InverseScale;
         }
-        else
+        else if (pixels is not null)
         {
             _shift = new T[featureCount];
             _inverseScale = new T[featureCount];
@@ -85,17 +79,22 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         Standardizer = standardizer;
     }
 
+    /// <summary><paramref name="labels"/>, once they and <paramref name="features"/> are checked to make a data set.</summary>
+    private static int[] CheckedLabels(T[] features, int[] labels, int featureCount)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        CheckShape("Dataset", features.Length, labels.Length, featureCount, "feature values");
+        for (int i = 0; i < labels.Length; i++)
+            if (labels[i] < 0) throw new ArgumentException($"Dataset: label {labels[i]} at index {i} is negative.");
+        return labels;
+    }
+
     private static void CheckShape(string op, long values, int labels, int featureCount, string what)
     {
         if (featureCount <= 0) throw new ArgumentOutOfRangeException(nameof(featureCount), $"{op}: feature count {featureCount} must be positive.");
         if ((long)labels * featureCount != values)
             throw new ArgumentException($"{op}: {values} {what} do not match {labels} labels × {featureCount} features.");
-    }
-
-    private static void CheckLabels(int[] labels)
-    {
-        for (int i = 0; i < labels.Length; i++)
-            if (labels[i] < 0) throw new ArgumentException($"Dataset: label {labels[i]} at index {i} is negative.");
     }
 
     /// <summary>
@@ -105,9 +104,9 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     public ReadOnlySpan<T> Row(int index)
     {
         if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), $"Dataset: sample {index} of {Count}.");
-        if (_features is not null) return _features.AsSpan(index * FeatureCount, FeatureCount);
+        if (_features is not null) return _features.AsSpan(StoredRow(index) * FeatureCount, FeatureCount);
         var row = new T[FeatureCount];
-        ConvertRow(index, row);
+        CopyRow(index, row);
         return row;
     }
 
@@ -124,9 +123,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             int sample = indices[i];
             if ((uint)sample >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), $"Dataset.CopyRows: index {sample} at position {i} is outside 0..{Count - 1}.");
-            var target = destination.Slice(i * d, d);
-            if (_features is not null) _features.AsSpan(sample * d, d).CopyTo(target);
-            else ConvertRow(sample, target);
+            CopyRow(sample, destination.Slice(i * d, d));
         }
     }
 
@@ -134,13 +131,19 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal void CopyRange(int first, int count, Span<T> destination)
     {
         int d = FeatureCount;
-        if (_features is not null) _features.AsSpan(first * d, count * d).CopyTo(destination);
+        if (_features is not null && _rows is null) _features.AsSpan(first * d, count * d).CopyTo(destination);
         else
-            for (int i = 0; i < count; i++) ConvertRow(first + i, destination.Slice(i * d, d));
+            for (int i = 0; i < count; i++) CopyRow(first + i, destination.Slice(i * d, d));
     }
 
-    private void ConvertRow(int sample, Span<T> destination) =>
-        PixelConversion.Convert(_pixels.AsSpan(sample * FeatureCount, FeatureCount), destination, _divisor, _shift, _inverseScale);
+    private int StoredRow(int sample) => _rows is null ? sample : _rows[sample];
+
+    private void CopyRow(int sample, Span<T> destination)
+    {
+        int start = StoredRow(sample) * FeatureCount;
+        if (_features is not null) _features.AsSpan(start, FeatureCount).CopyTo(destination);
+        else PixelConversion.Convert(_pixels.AsSpan(start, FeatureCount), destination, _divisor, _shift, _inverseScale);
+    }
 
     /// <summary>
     /// Samples of <paramref name="featureCount"/> bytes each (copied, one byte per feature), read as features with
@@ -179,39 +182,55 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckShape(op, pixels.Length, labels.Length, featureCount, "pixel bytes");
         var ints = new int[labels.Length];
         for (int i = 0; i < labels.Length; i++) ints[i] = labels[i];
-        return new Dataset<T>(pixels, ints, featureCount, scale, null);
+        return new Dataset<T>(null, pixels, null, ints, featureCount, scale, null);
     }
 
     /// <summary>This data set's pixels read through <paramref name="standardizer"/> (pixels shared, labels copied).</summary>
     internal Dataset<T> WithStandardizer(Standardizer<T> standardizer) =>
-        new(_pixels!, (int[])Labels.Clone(), FeatureCount, Scale!.Value, standardizer);
+        new(null, _pixels, _rows, (int[])Labels.Clone(), FeatureCount, Scale, standardizer);
 
     /// <summary>A copy holding the samples at <paramref name="indices"/>, in that order (pixel data stays pixels).</summary>
     public Dataset<T> Subset(ReadOnlySpan<int> indices)
     {
         int d = FeatureCount, length = TableLength("Dataset.Subset", indices.Length, d);
+        var labels = SampleLabels("Dataset.Subset", indices);
+        if (_features is not null)
+        {
+            var features = GC.AllocateUninitializedArray<T>(length);
+            for (int i = 0; i < indices.Length; i++) _features.AsSpan(StoredRow(indices[i]) * d, d).CopyTo(features.AsSpan(i * d));
+            return new Dataset<T>(features, labels, d);
+        }
+        var pixels = GC.AllocateUninitializedArray<byte>(length);
+        for (int i = 0; i < indices.Length; i++) _pixels.AsSpan(StoredRow(indices[i]) * d, d).CopyTo(pixels.AsSpan(i * d));
+        return new Dataset<T>(null, pixels, null, labels, d, Scale, Standardizer);
+    }
+
+    /// <summary>The samples at <paramref name="indices"/> as a view sharing this data set's storage (labels copied).</summary>
+    private Dataset<T> View(ReadOnlySpan<int> indices)
+    {
+        var labels = SampleLabels("Dataset.Split", indices);
+        var rows = new int[indices.Length];
+        for (int i = 0; i < rows.Length; i++) rows[i] = StoredRow(indices[i]);
+        return new Dataset<T>(_features, _pixels, rows, labels, FeatureCount, Scale, Standardizer);
+    }
+
+    private int[] SampleLabels(string op, ReadOnlySpan<int> indices)
+    {
         var labels = new int[indices.Length];
         for (int i = 0; i < indices.Length; i++)
         {
             int s = indices[i];
-            if ((uint)s >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), $"Dataset.Subset: index {s} at position {i} is outside 0..{Count - 1}.");
+            if ((uint)s >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), $"{op}: index {s} at position {i} is outside 0..{Count - 1}.");
             labels[i] = Labels[s];
         }
-        if (_features is not null)
-        {
-            var features = GC.AllocateUninitializedArray<T>(length);
-            for (int i = 0; i < indices.Length; i++) _features.AsSpan(indices[i] * d, d).CopyTo(features.AsSpan(i * d));
-            return new Dataset<T>(features, labels, d);
-        }
-        var pixels = GC.AllocateUninitializedArray<byte>(length);
-        for (int i = 0; i < indices.Length; i++) _pixels.AsSpan(indices[i] * d, d).CopyTo(pixels.AsSpan(i * d));
-        return new Dataset<T>(pixels, labels, d, Scale!.Value, Standardizer);
+        return labels;
     }
 
     /// <summary>
     /// A seeded random split: <c>round(Count·trainFraction)</c> samples for training, the rest for validation.
     /// Each part keeps the shuffled order. The same seed always gives the same split.
     /// </summary>
+    /// <remarks>The two parts share this data set's storage (no samples are copied): they are views in shuffled order.</remarks>
     public (Dataset<T> Train, Dataset<T> Validation) Split(double trainFraction, ulong seed)
     {
         if (!(trainFraction >= 0 && trainFraction <= 1))
@@ -219,7 +238,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         return Split((int)Math.Round(Count * trainFraction, MidpointRounding.AwayFromZero), seed);
     }
 
-    /// <summary>A seeded random split: <paramref name="trainCount"/> samples for training, the rest for validation.</summary>
+    /// <summary>A seeded random split: <paramref name="trainCount"/> samples for training, the rest for validation (views, as above).</summary>
     public (Dataset<T> Train, Dataset<T> Validation) Split(int trainCount, ulong seed)
     {
         if ((uint)trainCount > (uint)Count)
@@ -227,7 +246,7 @@ public sealed class Dataset<T> where T : unmanaged, IFloatingPointIeee754<T>
         var order = new int[Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         new Rng(seed).Shuffle(order.AsSpan());
-        return (Subset(order.AsSpan(0, trainCount)), Subset(order.AsSpan(trainCount)));
+        return (View(order.AsSpan(0, trainCount)), View(order.AsSpan(trainCount)));
     }
 
     /// <summary>The labels one-hot encoded, row-major [Count, <paramref name="classes"/>].</summary>

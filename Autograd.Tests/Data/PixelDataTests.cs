@@ -173,6 +173,14 @@ public class PixelDataTests
                 Assert.That(part.Labels[i], Is.EqualTo(labels[order[offset + i]]));
             }
         }
+        var picked = validation.Subset([5, 0]);
+        AssertBits<float>(picked.FeaturesTensor().AsReadOnlySpan(), [.. all.AsSpan(order[245] * 70, 70), .. all.AsSpan(order[240] * 70, 70)], "a subset of a part");
+
+        var images = Dataset<float>.FromBytes(new byte[6_000 * 784], new byte[6_000], 784, PixelScale.UnitInterval);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var (big, small) = images.Split(0.9, seed: 1);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(6_000 * 16 + 16_384), "the parts of a split share the pixels");
+        Assert.That((big.Count, small.Count), Is.EqualTo((5_400, 600)));
     }
 
     [Test]
