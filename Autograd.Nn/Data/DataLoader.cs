@@ -9,6 +9,7 @@ namespace Autograd.Nn.Data;
 /// batch size, one for a shorter last batch), so <b>a batch is valid only until the next one is produced</b>:
 /// finish forward and backward on it first, and copy it (<see cref="Tensor{T}.Clone"/>) to keep it longer.
 /// Do not dispose the batch tensors. One enumeration at a time per loader; not thread-safe.
+/// A data set of pixels is converted (scaled, standardized) as each batch is written: no feature copy of the set is made.
 /// </remarks>
 public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -20,34 +20,36 @@ internal static class PixelConversion
         if (features.Length != pixels.Length || shift.Length != pixels.Length || inverseScale.Length != pixels.Length)
             ThrowLengths(pixels.Length, features.Length, shift.Length, inverseScale.Length);
         if (typeof(T) == typeof(float))
-            ConvertToSingle(pixels, MemoryMarshal.Cast<T, float>(features), float.CreateTruncating(divisor),
+            ConvertVectorized<float, ToSingle>(pixels, MemoryMarshal.Cast<T, float>(features), float.CreateTruncating(divisor),
                 MemoryMarshal.Cast<T, float>(shift), MemoryMarshal.Cast<T, float>(inverseScale));
         else if (typeof(T) == typeof(double))
-            ConvertToDouble(pixels, MemoryMarshal.Cast<T, double>(features), double.CreateTruncating(divisor),
+            ConvertVectorized<double, ToDouble>(pixels, MemoryMarshal.Cast<T, double>(features), double.CreateTruncating(divisor),
                 MemoryMarshal.Cast<T, double>(shift), MemoryMarshal.Cast<T, double>(inverseScale));
         else
             ConvertScalar(pixels, features, divisor, shift, inverseScale);
     }
 
-    private static void ConvertToSingle(ReadOnlySpan<byte> pixels, Span<float> features, float divisor, ReadOnlySpan<float> shift, ReadOnlySpan<float> inverseScale)
+    private static void ConvertVectorized<T, TWiden>(ReadOnlySpan<byte> pixels, Span<T> features, T divisor, ReadOnlySpan<T> shift, ReadOnlySpan<T> inverseScale)
+        where T : unmanaged, IFloatingPointIeee754<T> where TWiden : IWiden<T>
     {
         ref byte src = ref MemoryMarshal.GetReference(pixels);
-        var map = new Map<float>(features, divisor, shift, inverseScale);
+        var map = new Map<T>(features, divisor, shift, inverseScale);
         nuint n = (nuint)pixels.Length;
+        // A block of bytes widens to four quarters of 32-bit integers, each stored as features. The last block may overlap
+        // the one before it: it rewrites the same values, which is cheaper than a scalar tail (a 28×28 row is 12 blocks
+        // of 64 and 16 bytes).
         if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<byte>.Count)
         {
-            // 64 bytes widen to four vectors of 16 floats. The last block may overlap the one before it: it rewrites
-            // the same values, which is cheaper than a scalar tail (a 28×28 row is 12 blocks and 16 bytes).
             for (nuint i = 0; ; i += (nuint)Vector512<byte>.Count)
             {
                 if (i + (nuint)Vector512<byte>.Count > n) i = n - (nuint)Vector512<byte>.Count;
                 var (low, high) = Vector512.Widen(Vector512.LoadUnsafe(ref src, i));
                 var (q0, q1) = Vector512.Widen(low);
                 var (q2, q3) = Vector512.Widen(high);
-                map.Store(Vector512.ConvertToSingle(q0.AsInt32()), i);
-                map.Store(Vector512.ConvertToSingle(q1.AsInt32()), i + 16);
-                map.Store(Vector512.ConvertToSingle(q2.AsInt32()), i + 32);
-                map.Store(Vector512.ConvertToSingle(q3.AsInt32()), i + 48);
+                TWiden.Store(map, q0, i);
+                TWiden.Store(map, q1, i + 16);
+                TWiden.Store(map, q2, i + 32);
+                TWiden.Store(map, q3, i + 48);
                 if (i + (nuint)Vector512<byte>.Count == n) return;
             }
         }
@@ -59,67 +61,48 @@ internal static class PixelConversion
                 var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref src, i));
                 var (q0, q1) = Vector256.Widen(low);
                 var (q2, q3) = Vector256.Widen(high);
-                map.Store(Vector256.ConvertToSingle(q0.AsInt32()), i);
-                map.Store(Vector256.ConvertToSingle(q1.AsInt32()), i + 8);
-                map.Store(Vector256.ConvertToSingle(q2.AsInt32()), i + 16);
-                map.Store(Vector256.ConvertToSingle(q3.AsInt32()), i + 24);
+                TWiden.Store(map, q0, i);
+                TWiden.Store(map, q1, i + 8);
+                TWiden.Store(map, q2, i + 16);
+                TWiden.Store(map, q3, i + 24);
                 if (i + (nuint)Vector256<byte>.Count == n) return;
             }
         }
         ConvertScalar(pixels, features, divisor, shift, inverseScale);
     }
 
-    private static void ConvertToDouble(ReadOnlySpan<byte> pixels, Span<double> features, double divisor, ReadOnlySpan<double> shift, ReadOnlySpan<double> inverseScale)
+    /// <summary>Stores pixel values widened to 32-bit integers as features of type T, through the map.</summary>
+    private interface IWiden<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref byte src = ref MemoryMarshal.GetReference(pixels);
-        var map = new Map<double>(features, divisor, shift, inverseScale);
-        nuint n = (nuint)pixels.Length;
-        // 64 bytes (512-bit) or 32 bytes (256-bit) at a time, widened to 32-bit integers and each vector of those to two
-        // vectors of doubles; the last block may overlap the one before it, as in the float path.
-        if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<byte>.Count)
-        {
-            for (nuint i = 0; ; i += (nuint)Vector512<byte>.Count)
-            {
-                if (i + (nuint)Vector512<byte>.Count > n) i = n - (nuint)Vector512<byte>.Count;
-                var (low, high) = Vector512.Widen(Vector512.LoadUnsafe(ref src, i));
-                var (q0, q1) = Vector512.Widen(low);
-                var (q2, q3) = Vector512.Widen(high);
-                Store512(map, q0, i);
-                Store512(map, q1, i + 16);
-                Store512(map, q2, i + 32);
-                Store512(map, q3, i + 48);
-                if (i + (nuint)Vector512<byte>.Count == n) return;
-            }
-        }
-        if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<byte>.Count)
-        {
-            for (nuint i = 0; ; i += (nuint)Vector256<byte>.Count)
-            {
-                if (i + (nuint)Vector256<byte>.Count > n) i = n - (nuint)Vector256<byte>.Count;
-                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref src, i));
-                var (q0, q1) = Vector256.Widen(low);
-                var (q2, q3) = Vector256.Widen(high);
-                Store256(map, q0, i);
-                Store256(map, q1, i + 8);
-                Store256(map, q2, i + 16);
-                Store256(map, q3, i + 24);
-                if (i + (nuint)Vector256<byte>.Count == n) return;
-            }
-        }
-        ConvertScalar(pixels, features, divisor, shift, inverseScale);
+        static abstract void Store(in Map<T> map, Vector512<uint> values, nuint at);
+        static abstract void Store(in Map<T> map, Vector256<uint> values, nuint at);
+    }
 
-        // 16 pixel values as 32-bit integers: two vectors of 8 doubles.
-        static void Store512(Map<double> map, Vector512<uint> quarter, nuint at)
+    /// <summary>16 (or 8) integers are one vector of floats.</summary>
+    private readonly struct ToSingle : IWiden<float>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(in Map<float> map, Vector512<uint> values, nuint at) => map.Store(Vector512.ConvertToSingle(values.AsInt32()), at);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(in Map<float> map, Vector256<uint> values, nuint at) => map.Store(Vector256.ConvertToSingle(values.AsInt32()), at);
+    }
+
+    /// <summary>16 (or 8) integers are two vectors of doubles.</summary>
+    private readonly struct ToDouble : IWiden<double>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(in Map<double> map, Vector512<uint> values, nuint at)
         {
-            var (low, high) = Vector512.Widen(quarter);
+            var (low, high) = Vector512.Widen(values);
             map.Store(Vector512.ConvertToDouble(low.AsInt64()), at);
             map.Store(Vector512.ConvertToDouble(high.AsInt64()), at + 8);
         }
 
-        // 8 pixel values as 32-bit integers: two vectors of 4 doubles.
-        static void Store256(Map<double> map, Vector256<uint> quarter, nuint at)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(in Map<double> map, Vector256<uint> values, nuint at)
         {
-            var (low, high) = Vector256.Widen(quarter);
+            var (low, high) = Vector256.Widen(values);
             map.Store(Vector256.ConvertToDouble(low.AsInt64()), at);
             map.Store(Vector256.ConvertToDouble(high.AsInt64()), at + 4);
         }
