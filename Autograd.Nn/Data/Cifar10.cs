@@ -88,35 +88,52 @@ public static class Cifar10Reader
     {
         ArgumentNullException.ThrowIfNull(path);
         using var file = InputFile.Open(path, "CIFAR-10 file");
+        int count = RecordCount(file, path, alreadyCounted: 0);
+        var labels = new byte[count];
+        var pixels = GC.AllocateUninitializedArray<byte>(count * Cifar10Batch.PixelsPerImage);
+        ReadRecords(file, path, pixels, labels);
+        return new Cifar10Batch(pixels, labels);
+    }
+
+    /// <summary>
+    /// The records in <paramref name="file"/>, checked to be a whole positive number that fits, with
+    /// <paramref name="alreadyCounted"/> records of earlier files, in one pixel array.
+    /// </summary>
+    private static int RecordCount(FileStream file, string path, long alreadyCounted)
+    {
         long length = file.Length;
         if (length == 0 || length % RecordSize != 0)
             throw new InvalidDataException(
                 $"CIFAR-10 file '{path}': length {length} bytes is not a positive multiple of the {RecordSize}-byte record " +
                 $"({length / RecordSize} whole record(s) and {length % RecordSize} byte(s) left over).");
         long count = length / RecordSize;
-        if (count * Cifar10Batch.PixelsPerImage > Array.MaxLength)
+        if ((alreadyCounted + count) * Cifar10Batch.PixelsPerImage > Array.MaxLength)
             throw new InvalidDataException(
-                $"CIFAR-10 file '{path}': {length} bytes hold {count} records, whose {count * Cifar10Batch.PixelsPerImage} pixel bytes are more " +
-                $"than one array can hold ({Array.MaxLength}); a CIFAR-10 batch file has 10,000 records ({10_000L * RecordSize} bytes).");
-        var labels = new byte[count];
-        var pixels = GC.AllocateUninitializedArray<byte>((int)count * Cifar10Batch.PixelsPerImage);
+                $"CIFAR-10 file '{path}': {length} bytes hold {count} records, whose {count * Cifar10Batch.PixelsPerImage} pixel bytes " +
+                (alreadyCounted > 0 ? $"with those of the {alreadyCounted} records before them " : "") +
+                $"are more than one array can hold ({Array.MaxLength}); a CIFAR-10 batch file has 10,000 records ({10_000L * RecordSize} bytes).");
+        return (int)count;
+    }
+
+    /// <summary>Reads <c>labels.Length</c> records into <paramref name="pixels"/> and <paramref name="labels"/>.</summary>
+    private static void ReadRecords(FileStream file, string path, Span<byte> pixels, Span<byte> labels)
+    {
         try
         {
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < labels.Length; i++)
             {
                 int label = file.ReadByte();
                 if (label < 0) throw new EndOfStreamException();
                 if (label >= Cifar10Batch.ClassCount)
                     throw new InvalidDataException($"CIFAR-10 file '{path}': record {i} (byte offset {(long)i * RecordSize}) has label {label}, outside 0..9.");
                 labels[i] = (byte)label;
-                file.ReadExactly(pixels.AsSpan(i * Cifar10Batch.PixelsPerImage, Cifar10Batch.PixelsPerImage));
+                file.ReadExactly(pixels.Slice(i * Cifar10Batch.PixelsPerImage, Cifar10Batch.PixelsPerImage));
             }
         }
         catch (EndOfStreamException)
         {
-            throw new InvalidDataException($"CIFAR-10 file '{path}': the file ended before its {count} records were read (it changed while being read?).");
+            throw new InvalidDataException($"CIFAR-10 file '{path}': the file ended before its {labels.Length} records were read (it changed while being read?).");
         }
-        return new Cifar10Batch(pixels, labels);
     }
 
     /// <summary>
@@ -136,8 +153,39 @@ public static class Cifar10Reader
             throw new FileNotFoundException(
                 $"CIFAR-10 folder '{dir}' lacks {string.Join(", ", missing)}; it needs {string.Join(", ", TrainFiles)} and {TestFile} " +
                 "(the binary version of the data set).");
-        var train = new List<Cifar10Batch>(TrainFiles.Count);
-        foreach (var name in TrainFiles) train.Add(ReadBatch(Path.Combine(dir, name)));
-        return (Cifar10Batch.Concat(train), ReadBatch(Path.Combine(dir, TestFile)));
+        return (ReadConcatenated(TrainFiles.Select(name => Path.Combine(dir, name)).ToArray()), ReadBatch(Path.Combine(dir, TestFile)));
+    }
+
+    /// <summary>
+    /// The batch files one after the other, read straight into one pixel array sized from the files' lengths (no
+    /// per-file arrays to concatenate, so the pixels are held once).
+    /// </summary>
+    private static Cifar10Batch ReadConcatenated(string[] paths)
+    {
+        var files = new FileStream[paths.Length];
+        try
+        {
+            var counts = new int[paths.Length];
+            long total = 0;
+            for (int f = 0; f < paths.Length; f++)
+            {
+                files[f] = InputFile.Open(paths[f], "CIFAR-10 file");
+                counts[f] = RecordCount(files[f], paths[f], total);
+                total += counts[f];
+            }
+            var labels = new byte[total];
+            var pixels = GC.AllocateUninitializedArray<byte>((int)total * Cifar10Batch.PixelsPerImage);
+            int at = 0;
+            for (int f = 0; f < paths.Length; f++)
+            {
+                ReadRecords(files[f], paths[f], pixels.AsSpan(at * Cifar10Batch.PixelsPerImage, counts[f] * Cifar10Batch.PixelsPerImage), labels.AsSpan(at, counts[f]));
+                at += counts[f];
+            }
+            return new Cifar10Batch(pixels, labels);
+        }
+        finally
+        {
+            foreach (var file in files) file?.Dispose();
+        }
     }
 }

@@ -9,6 +9,7 @@ namespace Autograd.Nn.Data;
 /// batch size, one for a shorter last batch), so <b>a batch is valid only until the next one is produced</b>:
 /// finish forward and backward on it first, and copy it (<see cref="Tensor{T}.Clone"/>) to keep it longer.
 /// Do not dispose the batch tensors. One enumeration at a time per loader; not thread-safe.
+/// A data set of pixels is converted (scaled, standardized) as each batch is written: no feature copy of the set is made.
 /// </remarks>
 public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -133,14 +134,10 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
             int count = Math.Min(loader.BatchSize, data.Count - _next);
             if (count <= 0 || (loader.DropLast && count < loader.BatchSize)) return false;
             var buffers = loader.BuffersFor(count);
-            int d = data.FeatureCount;
-            var x = buffers.X.AsSpan();
-            for (int i = 0; i < count; i++)
-            {
-                int sample = loader._order[_next + i];
-                data.Features.AsSpan(sample * d, d).CopyTo(x.Slice(i * d, d));
-                buffers.Labels[i] = data.Labels[sample];
-            }
+            var samples = loader._order.AsSpan(_next, count);
+            // Pixel data is converted (scaled, standardized) straight into the batch: no feature copy of the set exists.
+            data.CopyRows(samples, buffers.X.AsSpan());
+            for (int i = 0; i < samples.Length; i++) buffers.Labels[i] = data.Labels[samples[i]];
             buffers.OneHotClasses = 0;   // stale: rebuilt on request
             _next += count;
             Current = new Batch<T>(buffers, ++_index);

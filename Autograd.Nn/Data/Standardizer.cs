@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Autograd.Kernels;
 
 namespace Autograd.Nn.Data;
 
@@ -35,15 +36,39 @@ public sealed class Standardizer<T> where T : unmanaged, IFloatingPointIeee754<T
         }
     }
 
+    /// <summary>The value subtracted from each feature (its mean; 0 for a constant feature).</summary>
+    internal T[] Shift => _shift;
+
+    /// <summary>The factor each centred feature is multiplied by (1/std; 1 for a constant feature).</summary>
+    internal T[] InverseScale => _inverseScale;
+
     /// <summary>True when feature <paramref name="feature"/> was constant on the training set and is passed through.</summary>
     public bool IsConstant(int feature) => _std[feature] == 0;
 
-    /// <summary>Fits means and standard deviations on <paramref name="train"/>.</summary>
+    /// <summary>Fits means and standard deviations on <paramref name="train"/> (pixel data is read in blocks, never copied whole).</summary>
     public static Standardizer<T> Fit(Dataset<T> train)
     {
         ArgumentNullException.ThrowIfNull(train);
-        return Fit(train.Features, train.FeatureCount);
+        int d = train.FeatureCount;
+        if (train.Count == 0) return Fit(ReadOnlySpan<T>.Empty, d);
+        var moments = new Moments(d);
+        var block = new T[Math.Min(train.Count, Math.Max(1, FitBlockValues / d)) * d];
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int first = 0; first < train.Count; first += block.Length / d)
+            {
+                int rows = Math.Min(block.Length / d, train.Count - first);
+                var values = block.AsSpan(0, rows * d);
+                train.CopyRange(first, rows, values);
+                moments.Add(values, pass);
+            }
+            moments.EndPass(pass, train.Count);
+        }
+        return new Standardizer<T>(moments.Mean, moments.Std);
     }
+
+    // Rows converted at a time while fitting pixel data: 64 KiB of floats, enough to amortize the loop, small enough for L2.
+    private const int FitBlockValues = 16_384;
 
     /// <summary>Fits on row-major <paramref name="features"/> with <paramref name="featureCount"/> columns.</summary>
     public static Standardizer<T> Fit(ReadOnlySpan<T> features, int featureCount)
@@ -51,48 +76,81 @@ public sealed class Standardizer<T> where T : unmanaged, IFloatingPointIeee754<T
         if (featureCount <= 0) throw new ArgumentOutOfRangeException(nameof(featureCount), $"Standardizer.Fit: feature count {featureCount} must be positive.");
         if (features.Length == 0 || features.Length % featureCount != 0)
             throw new ArgumentException($"Standardizer.Fit: {features.Length} values are not a positive whole number of rows of {featureCount}.");
-        int rows = features.Length / featureCount;
-        var mean = new double[featureCount];
-        var std = new double[featureCount];
-        // Two passes in double: a constant column then has exactly zero variance, whatever its value.
-        for (int r = 0; r < rows; r++)
+        var moments = new Moments(featureCount);
+        for (int pass = 0; pass < 2; pass++)
         {
-            var row = features.Slice(r * featureCount, featureCount);
-            for (int j = 0; j < featureCount; j++) mean[j] += double.CreateChecked(row[j]);
+            moments.Add(features, pass);
+            moments.EndPass(pass, features.Length / featureCount);
         }
-        for (int j = 0; j < featureCount; j++) mean[j] /= rows;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = features.Slice(r * featureCount, featureCount);
-            for (int j = 0; j < featureCount; j++)
-            {
-                double d = double.CreateChecked(row[j]) - mean[j];
-                std[j] += d * d;
-            }
-        }
-        for (int j = 0; j < featureCount; j++)
-        {
-            std[j] = Math.Sqrt(std[j] / rows);
-            if (!double.IsFinite(std[j]) || !double.IsFinite(mean[j]))
-                throw new ArgumentException($"Standardizer.Fit: feature {j} has a non-finite mean or std (NaN or infinite inputs).");
-        }
-        return new Standardizer<T>(mean, std);
+        return new Standardizer<T>(moments.Mean, moments.Std);
     }
 
-    /// <summary>A standardized copy of <paramref name="data"/> (labels copied too).</summary>
+    /// <summary>
+    /// Per-feature sums in double, row after row: pass 0 sums the values (then divides by N: the mean), pass 1 sums the
+    /// squared deviations from that mean (then the square root of their mean: the population std). Two passes make a
+    /// constant column's variance exactly zero, whatever its value. Each row is widened to double once and added
+    /// element-wise, which gives the same sums, bit for bit, as adding value after value per feature.
+    /// </summary>
+    private sealed class Moments(int featureCount)
+    {
+        public readonly double[] Mean = new double[featureCount], Std = new double[featureCount];
+        private readonly double[] _row = new double[featureCount];
+
+        public void Add(ReadOnlySpan<T> rows, int pass)
+        {
+            for (int start = 0; start < rows.Length; start += featureCount)
+            {
+                TensorPrimitives.ConvertChecked(rows.Slice(start, featureCount), _row.AsSpan());
+                if (pass == 0) InPlace.Add(Mean.AsSpan(), _row);
+                else
+                {
+                    InPlace.Subtract(_row.AsSpan(), Mean);
+                    InPlace.AddProduct(Std.AsSpan(), _row, _row);
+                }
+            }
+        }
+
+        public void EndPass(int pass, int rows)
+        {
+            for (int j = 0; j < featureCount; j++)
+            {
+                if (pass == 0)
+                {
+                    Mean[j] /= rows;
+                    continue;
+                }
+                Std[j] = Math.Sqrt(Std[j] / rows);
+                if (!double.IsFinite(Std[j]) || !double.IsFinite(Mean[j]))
+                    throw new ArgumentException($"Standardizer.Fit: feature {j} has a non-finite mean or std (NaN or infinite inputs).");
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="data"/> standardized, labels copied. Pixel data keeps sharing its bytes and is standardized as it
+    /// is read (no feature values are stored); feature values are copied and transformed.
+    /// </summary>
     public Dataset<T> Transform(Dataset<T> data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var features = (T[])data.Features.Clone();
+        CheckFeatureCount(data.FeatureCount);
+        if (data.Scale is not null && data.Standardizer is null) return data.WithStandardizer(this);
+        // Feature values, or pixels already standardized once: materialize, then standardize that copy.
+        var features = data.FeatureValues();
         TransformInPlace(features, data.FeatureCount);
         return new Dataset<T>(features, (int[])data.Labels.Clone(), data.FeatureCount);
+    }
+
+    private void CheckFeatureCount(int featureCount)
+    {
+        if (featureCount != FeatureCount)
+            throw new ArgumentException($"Standardizer.Transform: data has {featureCount} features, the standardizer was fitted on {FeatureCount}.");
     }
 
     /// <summary>Standardizes row-major <paramref name="features"/> in place.</summary>
     public void TransformInPlace(Span<T> features, int featureCount)
     {
-        if (featureCount != FeatureCount)
-            throw new ArgumentException($"Standardizer.Transform: data has {featureCount} features, the standardizer was fitted on {FeatureCount}.");
+        CheckFeatureCount(featureCount);
         if (features.Length % featureCount != 0)
             throw new ArgumentException($"Standardizer.Transform: {features.Length} values are not a whole number of rows of {featureCount}.");
         for (int start = 0; start < features.Length; start += featureCount)

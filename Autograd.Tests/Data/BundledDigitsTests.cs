@@ -24,14 +24,15 @@ public class BundledDigitsTests
         var (train, test) = BundledDigits.Load<float>();
         Assert.That((train.Count, test.Count), Is.EqualTo((8_000, 2_000)));
         Assert.That((train.FeatureCount, test.FeatureCount), Is.EqualTo((784, 784)));
-        Assert.That(train.Features.Min(), Is.EqualTo(0f));
-        Assert.That(train.Features.Max(), Is.EqualTo(1f));
+        var features = train.FeaturesTensor().ToArray();
+        Assert.That(features.Min(), Is.EqualTo(0f));
+        Assert.That(features.Max(), Is.EqualTo(1f));
         foreach (var part in new[] { train, test })
             Assert.That(part.ClassCounts(10), Is.All.GreaterThan(part.Count / 20), "every digit well represented in both parts");
 
         var (train2, _) = BundledDigits.Load<float>();
         Assert.That(train2.Labels.SequenceEqual(train.Labels), Is.True);
-        Assert.That(train2.Features.AsSpan().SequenceEqual(train.Features), Is.True);
+        Assert.That(train2.FeaturesTensor().ToArray().AsSpan().SequenceEqual(features), Is.True);
     }
 
     [Test]
@@ -39,7 +40,7 @@ public class BundledDigitsTests
     {
         var all = BundledDigits.LoadAll<double>(PixelScale.Raw);
         var (train, test) = BundledDigits.Load<double>(PixelScale.Raw);
-        Assert.That(all.Features.All(v => v >= 0 && v <= 255 && v == Math.Floor(v)), Is.True, "raw pixels are whole numbers 0..255");
+        Assert.That(all.FeaturesTensor().ToArray().All(v => v >= 0 && v <= 255 && v == Math.Floor(v)), Is.True, "raw pixels are whole numbers 0..255");
         // Images as keys: the two parts together are exactly the bundled set (duplicates counted).
         static string Key(Dataset<double> d, int i)
         {

@@ -71,6 +71,19 @@ public class CifarTests
     }
 
     [Test]
+    public void DirectoryReadsTheTrainingPixelsIntoOneArray()
+    {
+        WriteAll(_dir.Path, perFile: 100);
+        long pixelBytes = 6 * 100L * Cifar10Batch.PixelsPerImage;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var (train, _) = Cifar10Reader.LoadDirectory(_dir.Path);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(train.Count, Is.EqualTo(500));
+        // Per-file arrays concatenated afterwards would hold the training pixels twice.
+        Assert.That(allocated, Is.LessThan(1.1 * pixelBytes + (1 << 18)), $"{allocated} bytes allocated for {pixelBytes} pixel bytes");
+    }
+
+    [Test]
     public void ExtractedArchiveSubfolderIsFound()
     {
         WriteAll(Path.Combine(_dir.Path, "cifar-10-batches-bin"), perFile: 1);

@@ -20,8 +20,8 @@ public class DatasetTests
         var images = new IdxImages(2, 1, 3, [0, 128, 255, 1, 2, 3]);
         var raw = Dataset<float>.FromIdx(images, [4, 7], PixelScale.Raw);
         var unit = Dataset<double>.FromIdx(images, [4, 7], PixelScale.UnitInterval);
-        Assert.That(raw.Features, Is.EqualTo(new float[] { 0, 128, 255, 1, 2, 3 }));
-        Assert.That(unit.Features, Is.EqualTo(new[] { 0, 128 / 255.0, 1, 1 / 255.0, 2 / 255.0, 3 / 255.0 }));
+        Assert.That(raw.FeaturesTensor().ToArray(), Is.EqualTo(new float[] { 0, 128, 255, 1, 2, 3 }));
+        Assert.That(unit.FeaturesTensor().ToArray(), Is.EqualTo(new[] { 0, 128 / 255.0, 1, 1 / 255.0, 2 / 255.0, 3 / 255.0 }));
         Assert.That(raw.Labels, Is.EqualTo(new[] { 4, 7 }));
         Assert.That(raw.FeatureCount, Is.EqualTo(3));
         Assert.Throws<ArgumentException>(() => Dataset<float>.FromIdx(images, [1], PixelScale.Raw));
@@ -55,12 +55,12 @@ public class DatasetTests
     public void SplitIsReproducibleAndSeedDependent()
     {
         var data = Numbered(50);
-        var a = data.Split(30, seed: 1).Train.Features;
-        var b = data.Split(30, seed: 1).Train.Features;
-        var c = data.Split(30, seed: 2).Train.Features;
+        var a = data.Split(30, seed: 1).Train.FeaturesTensor().ToArray();
+        var b = data.Split(30, seed: 1).Train.FeaturesTensor().ToArray();
+        var c = data.Split(30, seed: 2).Train.FeaturesTensor().ToArray();
         Assert.That(a, Is.EqualTo(b));
         Assert.That(a, Is.Not.EqualTo(c));
-        Assert.That(a, Is.Not.EqualTo(data.Features[..90]), "the split shuffles");
+        Assert.That(a, Is.Not.EqualTo(data.FeaturesTensor().ToArray()[..90]), "the split shuffles");
         Assert.Throws<ArgumentOutOfRangeException>(() => data.Split(51, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => data.Split(1.5, 0));
     }
@@ -89,12 +89,12 @@ public class DatasetTests
         }
         var train = new Dataset<float>(x, new int[n], d);
         var s = Standardizer<float>.Fit(train);
-        var t = s.Transform(train);
+        var t = s.Transform(train).FeaturesTensor().ToArray();
         Assert.That(s.IsConstant(1), Is.True);
         Assert.That(s.IsConstant(0) || s.IsConstant(2) || s.IsConstant(3), Is.False);
         for (int j = 0; j < d; j++)
         {
-            var col = Enumerable.Range(0, n).Select(i => (double)t.Features[i * d + j]).ToArray();
+            var col = Enumerable.Range(0, n).Select(i => (double)t[i * d + j]).ToArray();
             double mean = col.Average(), std = Math.Sqrt(col.Select(v => (v - mean) * (v - mean)).Average());
             if (j == 1)
                 Assert.That(col, Is.All.EqualTo(7.25), "constant feature unchanged");
@@ -104,8 +104,8 @@ public class DatasetTests
                 Assert.That(std, Is.EqualTo(1).Within(1e-4), $"feature {j} std");
             }
         }
-        Assert.That(train.Features[1], Is.EqualTo(7.25f));
-        Assert.That(x[0], Is.EqualTo(train.Features[0]), "Transform copies; the input is untouched");
+        Assert.That(train.Row(0)[1], Is.EqualTo(7.25f));
+        Assert.That(x[0], Is.EqualTo(train.Row(0)[0]), "Transform copies; the input is untouched");
     }
 
     [Test]
@@ -114,11 +114,11 @@ public class DatasetTests
         var train = new Dataset<double>([0, 5, 2, 5, 4, 5], [0, 0, 0], 2);   // feature 0: mean 2, std sqrt(8/3)
         var other = new Dataset<double>([2, 9, 6, 1], [0, 0], 2);
         var s = Standardizer<double>.Fit(train);
-        var t = s.Transform(other);
+        var t = s.Transform(other).FeaturesTensor().ToArray();
         double std = Math.Sqrt(8.0 / 3);
-        Assert.That(t.Features[0], Is.EqualTo(0).Within(1e-12));
-        Assert.That(t.Features[2], Is.EqualTo(4 / std).Within(1e-12));
-        Assert.That(new[] { t.Features[1], t.Features[3] }, Is.EqualTo(new[] { 9.0, 1.0 }), "constant-on-train feature passes through");
+        Assert.That(t[0], Is.EqualTo(0).Within(1e-12));
+        Assert.That(t[2], Is.EqualTo(4 / std).Within(1e-12));
+        Assert.That(new[] { t[1], t[3] }, Is.EqualTo(new[] { 9.0, 1.0 }), "constant-on-train feature passes through");
         Assert.Throws<ArgumentException>(() => s.Transform(new Dataset<double>(new double[3], [0], 3)));
     }
 }

@@ -20,14 +20,21 @@ internal static class Metrics
         return correct;
     }
 
-    public static (double Loss, double Accuracy) Evaluate(Module<float> model, Dataset<float> data, LossFunction loss)
+    /// <summary>
+    /// A loader for <see cref="Evaluate"/>: the set in order, in batches of 1000, so evaluation never needs the whole
+    /// set as one features tensor. Keep it for the run: its batch buffer is reused from epoch to epoch.
+    /// </summary>
+    public static DataLoader<float> EvaluationLoader(Dataset<float> data) => new(data, EvalBatch, shuffle: false);
+
+    public static (double Loss, double Accuracy) Evaluate(Module<float> model, DataLoader<float> loader, LossFunction loss)
     {
+        var data = loader.Data;
         bool wasTraining = model.IsTraining;
         model.Eval();
         double lossSum = 0; long correct = 0;
         using (Grad.NoGrad())
         {
-            foreach (var batch in new DataLoader<float>(data, EvalBatch, shuffle: false).Epoch(0))
+            foreach (var batch in loader.Epoch(0))
             {
                 using var scope = TensorScope.Begin();
                 var output = model.Forward(batch.X);

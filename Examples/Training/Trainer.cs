@@ -36,6 +36,7 @@ internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
         var schedule = recipe.CosineSchedule ? new CosineAnnealingLr(optimizer, recipe.Epochs) : null;
         int batchSize = recipe.BatchSize > 0 ? Math.Min(recipe.BatchSize, data.Train.Count) : data.Train.Count;
         var loader = new DataLoader<float>(data.Train, batchSize, shuffle: true, seed: recipe.Seed);
+        var evalLoader = Metrics.EvaluationLoader(data.Eval);
 
         log.WriteLine($"{recipe.Name}: {recipe.Description}");
         string sets = ReferenceEquals(data.Eval, data.Test) ? $"train {data.Train.Count}, test {data.Test.Count}"
@@ -91,7 +92,7 @@ internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
             trainedSamples += seen;
             double epochRate = seen / (trainTime.Elapsed - trainedBefore).TotalSeconds;
 
-            var (evalLoss, evalAcc) = Metrics.Evaluate(model, data.Eval, recipe.Loss);
+            var (evalLoss, evalAcc) = Metrics.Evaluate(model, evalLoader, recipe.Loss);
             History.Add(new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, evalLoss, evalAcc, epochRate));
             // Written before the epoch's line: a run killed after reading that line has the epoch on disk.
             if (CheckpointPath is { } path)
@@ -103,7 +104,7 @@ internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
         TrainSamplesPerSecond = trainedSamples > 0 ? trainedSamples / trainTime.Elapsed.TotalSeconds : 0;
         TestAccuracy = ReferenceEquals(data.Eval, data.Test) && History.Count > 0
             ? History[^1].TestAccuracy
-            : Metrics.Evaluate(model, data.Test, recipe.Loss).Accuracy;
+            : Metrics.Evaluate(model, Metrics.EvaluationLoader(data.Test), recipe.Loss).Accuracy;
     }
 
     private const string HistoryKey = "history";
