@@ -28,12 +28,19 @@ public class SteadyStateAllocationTests
 
     private static IEnumerable<TestCaseData> Networks() => NetworkSpec.All.Select(s => new TestCaseData(s.Name));
 
+    // The quietest of three windows: the runtime occasionally allocates on the test's thread for itself (tiered
+    // compilation's call counting and back-patching run while the test is warm), which is not the step's allocation.
     private static double BytesPerStep(Action step)
     {
-        for (int i = 0; i < WarmUp; i++) step();   // JIT, per-batch buffers, pools and the tape's entry array
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Steps; i++) step();
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Steps;
+        for (int i = 0; i < WarmUp; i++) step();   // JIT, per-batch buffers, pools and the scope's node cache
+        double quietest = double.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Steps; i++) step();
+            quietest = Math.Min(quietest, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)Steps);
+        }
+        return quietest;
     }
 
     [TestCaseSource(nameof(Networks))]

@@ -151,7 +151,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         var pool = TensorPool<T>.ThreadPool;
         var pass = pool.IdlePass as BackwardPass<T> ?? new BackwardPass<T>();
         pool.IdlePass = null;
-        pass.Pool = pool;
+        if (!ReferenceEquals(pass.Pool, pool)) pass.Pool = pool;   // the same pool every time but the first: no store
         return pass;
     }
 

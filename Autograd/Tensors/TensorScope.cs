@@ -27,7 +27,8 @@ public sealed class TensorScope : IDisposable
     private readonly Bucket<float> _floats = new();
     private readonly Bucket<double> _doubles = new();
     private readonly List<IDisposable> _others = new();
-    private readonly List<IScopeResource> _resources = new();
+    private IScopeResource?[] _resources = new IScopeResource?[4];   // an array, not a List: no version checks or Array.Clear call per step
+    private int _resourceCount;
 
     // The nodes of the ops recorded in this scope, in recording order, kept for the next use of this scope object:
     // the op at position i of the next step reuses node i when it is of the same type (see ReuseNode).
@@ -127,7 +128,11 @@ public sealed class TensorScope : IDisposable
     }
 
     /// <summary>Makes this scope release <paramref name="resource"/> when it ends (a node's pooled saved state).</summary>
-    internal void AddResource(IScopeResource resource) => _resources.Add(resource);
+    internal void AddResource(IScopeResource resource)
+    {
+        if (_resourceCount == _resources.Length) Array.Resize(ref _resources, _resourceCount * 2);
+        _resources[_resourceCount++] = resource;
+    }
 
     /// <summary>
     /// Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.
@@ -154,11 +159,12 @@ public sealed class TensorScope : IDisposable
         if (!_open) return;
         if (_current != this)
             throw new InvalidOperationException($"TensorScope: scopes must end in the reverse order they began (ending depth {_depth} while {(_current is null ? "this thread has none" : $"depth {_current._depth}")} is open).");
-        if (_resources.Count > 0)
+        for (int i = 0; i < _resourceCount; i++)
         {
-            foreach (var r in _resources) r.EndOfScope();
-            _resources.Clear();
+            _resources[i]!.EndOfScope();
+            _resources[i] = null;
         }
+        _resourceCount = 0;
         _floats.DisposeAll();
         _doubles.DisposeAll();
         if (_others.Count > 0)
