@@ -1,0 +1,175 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Autograd.Kernels;
+
+/// <summary>
+/// Lowers one group of one sample to its column matrix and back. The column matrix of a group is
+/// [(C/groups)·kH·kW, OH·OW]: row (c, kh, kw) holds, for every output position (oh, ow), the input value that kernel
+/// tap meets there, x[c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW], or 0 in the padding. The convolution is then
+/// weight [O/groups, (C/groups)·kH·kW] times that matrix.
+/// Padding is materialized first (a zero-bordered copy of the group's planes): every row of the column matrix is
+/// then a plain copy of OW input values per output row, with no bounds logic: on the network's 3×3 layers that is
+/// faster than clipping each run to the input, padding copy included (see docs/BENCHMARKS.md).
+/// </summary>
+internal static unsafe class Im2Col
+{
+    /// <summary>columns [PatchLength, OutPlane] ← one group's input planes <paramref name="x"/> [C/groups, H, W];
+    /// <paramref name="padded"/> holds <see cref="ConvGeometry.PaddedGroupLength"/> elements of scratch.</summary>
+    public static void Lower<T>(in ConvGeometry g, ReadOnlySpan<T> x, Span<T> padded, Span<T> columns) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* px = x, pp = padded, pc = columns)
+        {
+            if (g.PaddedGroupLength == 0) Gather(g, px, g.InHeight, g.InWidth, pc);
+            else
+            {
+                Pad(px, g.InChannelsPerGroup, g.InHeight, g.InWidth, g.PadHeight, g.PadWidth, pp);
+                Gather(g, pp, g.PaddedHeight, g.PaddedWidth, pc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dx [C/groups, H, W] (+)= the adjoint of <see cref="Lower{T}"/> applied to <paramref name="columns"/> (col2im: each
+    /// column entry is added to the input position it was copied from). <paramref name="padded"/> is scratch as for Lower.
+    /// </summary>
+    public static void Raise<T>(in ConvGeometry g, ReadOnlySpan<T> columns, Span<T> padded, Span<T> dx, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* pc = columns, pp = padded, pd = dx)
+        {
+            if (g.PaddedGroupLength == 0)
+            {
+                if (!accumulate) dx[..(g.InChannelsPerGroup * g.InPlane)].Clear();
+                Scatter(g, pc, pd, g.InHeight, g.InWidth);
+            }
+            else
+            {
+                padded[..g.PaddedGroupLength].Clear();
+                Scatter(g, pc, pp, g.PaddedHeight, g.PaddedWidth);
+                Crop(pp, g.InChannelsPerGroup, g.InHeight, g.InWidth, g.PadHeight, g.PadWidth, pd, accumulate);
+            }
+        }
+    }
+
+    // planes [C/groups, height, width] (the input or its padded copy) → columns.
+    private static void Gather<T>(in ConvGeometry g, T* planes, int height, int width, T* columns) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        // Consecutive output rows read consecutive input rows end to end (a 1×1 kernel on an unpadded input): one run per row.
+        bool oneRun = sw == 1 && sh == 1 && ow == width;
+        T* dst = columns;
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    T* src = planes + ((nint)c * height + kh * g.DilationHeight) * width + kw * g.DilationWidth;
+                    if (oneRun) { Rows.Copy(src, dst, oh * ow); dst += oh * ow; continue; }
+                    for (int r = 0; r < oh; r++, src += (nint)sh * width, dst += ow)
+                    {
+                        if (sw == 1) Rows.Copy(src, dst, ow);
+                        else for (int i = 0; i < ow; i++) dst[i] = src[(nint)i * sw];
+                    }
+                }
+    }
+
+    // The adjoint of Gather: planes += columns scattered back.
+    private static void Scatter<T>(in ConvGeometry g, T* columns, T* planes, int height, int width) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, sh = g.StrideHeight, sw = g.StrideWidth;
+        bool oneRun = sw == 1 && sh == 1 && ow == width;
+        T* src = columns;
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    T* dst = planes + ((nint)c * height + kh * g.DilationHeight) * width + kw * g.DilationWidth;
+                    if (oneRun) { Rows.Add(src, dst, oh * ow); src += oh * ow; continue; }
+                    for (int r = 0; r < oh; r++, dst += (nint)sh * width, src += ow)
+                    {
+                        if (sw == 1) Rows.Add(src, dst, ow);
+                        else for (int i = 0; i < ow; i++) dst[(nint)i * sw] += src[i];
+                    }
+                }
+    }
+
+    // padded [channels, height + 2·padH, width + 2·padW] ← x [channels, height, width] with a zero border.
+    private static void Pad<T>(T* x, int channels, int height, int width, int padH, int padW, T* padded) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int pw = width + 2 * padW;
+        for (int c = 0; c < channels; c++)
+        {
+            // The top border with the first row's left pad, each row's right pad with the next row's left pad, and the last
+            // row's right pad with the bottom border are contiguous: one clear each instead of two per row.
+            Rows.Clear(padded, padH * pw + padW);
+            padded += padH * pw + padW;
+            for (int h = 0; h < height; h++, x += width)
+            {
+                Rows.Copy(x, padded, width);
+                padded += width;
+                int gap = h < height - 1 ? 2 * padW : padW + padH * pw;
+                Rows.Clear(padded, gap);
+                padded += gap;
+            }
+        }
+    }
+
+    // dx [channels, height, width] (+)= the interior of padded.
+    private static void Crop<T>(T* padded, int channels, int height, int width, int padH, int padW, T* dx, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int pw = width + 2 * padW, ph = height + 2 * padH;
+        for (int c = 0; c < channels; c++)
+        {
+            T* src = padded + ((nint)c * ph + padH) * pw + padW;
+            for (int h = 0; h < height; h++, src += pw, dx += width)
+            {
+                if (accumulate) Rows.Add(src, dx, width);
+                else Rows.Copy(src, dx, width);
+            }
+        }
+    }
+}
+
+/// <summary>Short contiguous runs (an output row is often 7–28 elements): whole vectors and one masked tail on AVX-512.</summary>
+internal static unsafe class Rows
+{
+    /// <summary>dst[0..count) = src[0..count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy<T>(T* src, T* dst, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Avx512F.IsSupported) { new ReadOnlySpan<T>(src, count).CopyTo(new Span<T>(dst, count)); return; }
+        int v = Vector512<T>.Count, i = 0;
+        for (; i + v <= count; i += v) Vector512.Load(src + i).Store(dst + i);
+        if (i < count)
+        {
+            var mask = Masked.FirstLanes<T>(count - i);
+            Masked.Store(dst + i, mask, Masked.Load(src + i, mask));
+        }
+    }
+
+    /// <summary>dst[0..count) += src[0..count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add<T>(T* src, T* dst, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Avx512F.IsSupported) { InPlace.Add(new Span<T>(dst, count), new ReadOnlySpan<T>(src, count)); return; }
+        int v = Vector512<T>.Count, i = 0;
+        for (; i + v <= count; i += v) (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
+        if (i < count)
+        {
+            var mask = Masked.FirstLanes<T>(count - i);
+            Masked.Store(dst + i, mask, Masked.Load(dst + i, mask) + Masked.Load(src + i, mask));
+        }
+    }
+
+    /// <summary>dst[0..count) = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Clear<T>(T* dst, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!Avx512F.IsSupported) { new Span<T>(dst, count).Clear(); return; }
+        int v = Vector512<T>.Count, i = 0;
+        for (; i + v <= count; i += v) Vector512<T>.Zero.Store(dst + i);
+        if (i < count) Masked.Store(dst + i, Masked.FirstLanes<T>(count - i), Vector512<T>.Zero);
+    }
+}
