@@ -17,7 +17,8 @@ var lr = new Option<double?>("--lr") { Description = "Learning rate (default: th
 var optimizer = new Option<OptimizerKind?>("--optimizer") { Description = "sgd or adam (default: the recipe's)" };
 var seed = new Option<ulong?>("--seed") { Description = "Seed of initialization and shuffling" };
 var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: every core); 1 runs on exactly one thread" };
-var outDir = new Option<string?>("--out") { Description = "Write metrics.csv, chart.png and model.safetensors into this folder" };
+var outDir = new Option<string?>("--out") { Description = "Write metrics.csv, chart.png and model.safetensors into this folder, and checkpoint.safetensors after every epoch" };
+var resume = new Option<string?>("--resume") { Description = "Continue the run that wrote this checkpoint (its settings come from the file; outputs go to its folder unless --out is given)" };
 var onnx = new Option<string?>("--onnx") { Description = "Write the trained network to this ONNX file (opset 17, dynamic batch axis) for ONNX Runtime and other tools" };
 var anomaly = new Option<bool>("--detect-anomaly") { Description = "Throw at the first op that produces NaN or Inf, naming it" };
 foreach (var o in new Option[] { epochs, batch, threads })
@@ -25,7 +26,7 @@ foreach (var o in new Option[] { epochs, batch, threads })
 lr.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is double v && !(v > 0)) r.AddError($"--lr must be > 0, got {v}."); });
 
 var train = new Command("train", "Train a lab network or a model and report per-epoch metrics; ends with one 'final …' line.")
-    { lab, model, data, epochs, batch, lr, optimizer, seed, threads, outDir, onnx, anomaly };
+    { lab, model, data, epochs, batch, lr, optimizer, seed, threads, outDir, resume, onnx, anomaly };
 train.SetAction(parse =>
 {
     if (parse.GetValue(lab) is not null && parse.GetValue(model) is not null)
@@ -35,12 +36,27 @@ train.SetAction(parse =>
     }
     var options = new TrainOptions
     {
+        Recipe = parse.GetValue(lab) ?? parse.GetValue(model),
         Data = parse.GetValue(data), Epochs = parse.GetValue(epochs), Batch = parse.GetValue(batch),
         LearningRate = parse.GetValue(lr), Optimizer = parse.GetValue(optimizer), Seed = parse.GetValue(seed),
-        Threads = parse.GetValue(threads), OutDirectory = parse.GetValue(outDir), OnnxPath = parse.GetValue(onnx),
+        Threads = parse.GetValue(threads), OutDirectory = parse.GetValue(outDir), Resume = parse.GetValue(resume),
+        OnnxPath = parse.GetValue(onnx),
     };
-    string? name = parse.GetValue(lab) ?? parse.GetValue(model);
-    var recipe = options.ApplyTo(name is null ? Models.Default : recipes[name]);
+    if (options.Resume is not null)
+    {
+        try { options = TrainCommand.ResumeSettings(options); }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
+        {
+            Console.Error.WriteLine($"train: {e.Message}");
+            return 2;
+        }
+        if (options.Recipe is { } saved && !recipes.ContainsKey(saved))
+        {
+            Console.Error.WriteLine($"train: --resume '{options.Resume}': the checkpoint's recipe '{saved}' does not exist.");
+            return 2;
+        }
+    }
+    var recipe = options.ApplyTo(options.Recipe is null ? Models.Default : recipes[options.Recipe]);
     Grad.DetectAnomaly = parse.GetValue(anomaly);
     return TrainCommand.Run(recipe, options, Console.Out);
 });

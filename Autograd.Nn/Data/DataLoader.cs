@@ -48,11 +48,17 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         _full = new BatchBuffers<T>(Math.Min(batchSize, Math.Max(1, data.Count)), data.FeatureCount);
     }
 
-    /// <summary>The batches of epoch <paramref name="epoch"/> (0, 1, …), for <c>foreach (var (x, labels) in loader.Epoch(e))</c>.</summary>
-    public EpochBatches Epoch(int epoch)
+    /// <summary>
+    /// The batches of epoch <paramref name="epoch"/> (0, 1, …), for <c>foreach (var (x, labels) in loader.Epoch(e))</c>.
+    /// <paramref name="firstBatch"/> skips that many batches: a run resumed from a checkpoint taken inside an epoch sees
+    /// exactly the batches the interrupted run had still to see (the order depends only on the seed and the epoch).
+    /// </summary>
+    public EpochBatches Epoch(int epoch, int firstBatch = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        return new EpochBatches(this, epoch);
+        if (firstBatch < 0 || firstBatch > BatchesPerEpoch)
+            throw new ArgumentOutOfRangeException(nameof(firstBatch), $"DataLoader.Epoch: first batch {firstBatch} is outside [0, {BatchesPerEpoch}] (batches per epoch).");
+        return new EpochBatches(this, epoch, firstBatch);
     }
 
     /// <summary>The sample order of epoch <paramref name="epoch"/> (a fresh array; the identity without shuffling).</summary>
@@ -90,15 +96,15 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
     public readonly struct EpochBatches
     {
         private readonly DataLoader<T> _loader;
-        private readonly int _epoch;
+        private readonly int _epoch, _firstBatch;
 
-        internal EpochBatches(DataLoader<T> loader, int epoch) { _loader = loader; _epoch = epoch; }
+        internal EpochBatches(DataLoader<T> loader, int epoch, int firstBatch) { _loader = loader; _epoch = epoch; _firstBatch = firstBatch; }
 
         /// <summary>Starts the epoch: computes its order (overwriting that of any enumeration still running).</summary>
         public Enumerator GetEnumerator()
         {
             _loader.FillOrder(_loader._order, _epoch);
-            return new Enumerator(_loader);
+            return new Enumerator(_loader, _firstBatch);
         }
     }
 
@@ -108,7 +114,13 @@ public sealed class DataLoader<T> where T : unmanaged, IFloatingPointIeee754<T>
         private readonly DataLoader<T> _loader;
         private int _next, _index;
 
-        internal Enumerator(DataLoader<T> loader) { _loader = loader; _next = 0; _index = -1; Current = default; }
+        internal Enumerator(DataLoader<T> loader, int firstBatch)
+        {
+            _loader = loader;
+            _next = firstBatch * loader.BatchSize;
+            _index = firstBatch - 1;
+            Current = default;
+        }
 
         /// <summary>The batch just produced.</summary>
         public Batch<T> Current { get; private set; }

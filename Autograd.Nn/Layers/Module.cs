@@ -3,17 +3,22 @@ using System.Text;
 namespace Autograd.Nn;
 
 /// <summary>
-/// The base of every layer and model: owns named parameters and named child modules (both kept in
-/// registration order, which fixes the order of <see cref="Parameters"/> and of saved files), and a
-/// train/eval mode that propagates to children. Subclasses implement <see cref="Forward"/> and call their
+/// The base of every layer and model: owns named parameters, named buffers (non-trainable state such as running
+/// statistics) and named child modules, all kept in registration order (which fixes the order of
+/// <see cref="Parameters"/>), and a train/eval mode that propagates to children. Subclasses implement <see cref="Forward"/> and call their
 /// children through <see cref="Call"/> so that tools such as <see cref="Summary"/> can observe them.
 /// </summary>
 public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly List<KeyValuePair<string, Tensor<T>>> _parameters = [];
+    private readonly List<KeyValuePair<string, Tensor<T>>> _buffers = [];
+    private readonly List<KeyValuePair<string, Int64Buffer>> _int64Buffers = [];
     private readonly List<KeyValuePair<string, Module<T>>> _children = [];
 
-    /// <summary>True in training mode (the default), false after <see cref="Eval"/>. Dropout and the like read it.</summary>
+    /// <summary>
+    /// True in training mode (the default), false after <see cref="Eval"/>. Dropout reads it, and so does a layer with
+    /// buffers (batch statistics and a running-average update in training, the running averages in evaluation).
+    /// </summary>
     public bool IsTraining { get; private set; } = true;
 
     /// <summary>Computes the module's output. Call children via <see cref="Call"/>, not their Forward, inside it.</summary>
@@ -45,6 +50,32 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
         return parameter;
     }
 
+    /// <summary>
+    /// Registers <paramref name="buffer"/> under <paramref name="name"/>: state that is saved and loaded with the module
+    /// (PyTorch's register_buffer, e.g. "running_mean") but is not a parameter, so optimizers never see it and it never
+    /// requires grad. The module updates it in place. Like a parameter it must be a leaf that outlives any TensorScope
+    /// (create it with <see cref="NewParameter"/>).
+    /// </summary>
+    protected Tensor<T> RegisterBuffer(string name, Tensor<T> buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        CheckNewName(name);
+        if (!buffer.IsLeaf || buffer.RequiresGrad)
+            throw new ArgumentException($"{TypeName}: buffer '{name}' must be a leaf tensor that does not require grad (a trainable tensor is a parameter: use RegisterParameter).");
+        if (buffer.IsDisposed) throw new ObjectDisposedException($"{TypeName}: buffer '{name}' is disposed.");
+        _buffers.Add(new(name, buffer));
+        return buffer;
+    }
+
+    /// <summary>Registers integer state (e.g. BatchNorm's "num_batches_tracked") under <paramref name="name"/>; saved as int64.</summary>
+    protected Int64Buffer RegisterBuffer(string name, Int64Buffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        CheckNewName(name);
+        _int64Buffers.Add(new(name, buffer));
+        return buffer;
+    }
+
     /// <summary>Registers <paramref name="module"/> as a child named <paramref name="name"/>; returns it.</summary>
     protected TModule RegisterModule<TModule>(string name, TModule module) where TModule : Module<T>
     {
@@ -56,17 +87,17 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
         return module;
     }
 
-    /// <summary>A zero-filled tensor with its own 64-byte-aligned storage (never pooled), suitable as a parameter.</summary>
+    /// <summary>A zero-filled tensor with its own 64-byte-aligned storage (never pooled), suitable as a parameter or a buffer.</summary>
     protected static Tensor<T> NewParameter(params ReadOnlySpan<int> shape) => Tensor.ZerosAligned<T>(shape);
 
     private void CheckNewName(string name)
     {
         if (string.IsNullOrEmpty(name) || name.Contains('.'))
-            throw new ArgumentException($"{TypeName}: '{name}' is not a valid parameter or module name (non-empty, no '.').");
-        foreach (var p in _parameters)
-            if (p.Key == name) throw new ArgumentException($"{TypeName}: the name '{name}' is already used by a parameter.");
-        foreach (var c in _children)
-            if (c.Key == name) throw new ArgumentException($"{TypeName}: the name '{name}' is already used by a child module.");
+            throw new ArgumentException($"{TypeName}: '{name}' is not a valid parameter, buffer or module name (non-empty, no '.').");
+        string? user = _parameters.Exists(p => p.Key == name) ? "a parameter"
+            : _buffers.Exists(b => b.Key == name) || _int64Buffers.Exists(b => b.Key == name) ? "a buffer"
+            : _children.Exists(c => c.Key == name) ? "a child module" : null;
+        if (user is not null) throw new ArgumentException($"{TypeName}: the name '{name}' is already used by {user}.");
     }
 
     /// <summary>The direct children with their names, in registration order.</summary>
@@ -79,19 +110,34 @@ public abstract partial class Module<T> where T : unmanaged, IFloatingPointIeee7
     /// All parameters with PyTorch-style dotted names ("0.weight", "encoder.1.bias"): own parameters first,
     /// then each child's, depth first. A tensor shared by several modules is listed once, under its first name.
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, Tensor<T>>> NamedParameters()
+    public IReadOnlyList<KeyValuePair<string, Tensor<T>>> NamedParameters() => CollectNamed(m => m._parameters);
+
+    /// <summary>This module's own buffers of element type T (not its children's), in registration order.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor<T>>> NamedOwnBuffers() => _buffers;
+
+    /// <summary>
+    /// All buffers of element type T with dotted names as in PyTorch's state_dict ("1.running_mean"), in the order of
+    /// <see cref="NamedParameters"/>; integer buffers are listed by <see cref="NamedInt64Buffers"/>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor<T>>> NamedBuffers() => CollectNamed(m => m._buffers);
+
+    /// <summary>All integer buffers with dotted names ("1.num_batches_tracked"), in the order of <see cref="NamedParameters"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, Int64Buffer>> NamedInt64Buffers() => CollectNamed(m => m._int64Buffers);
+
+    private List<KeyValuePair<string, TItem>> CollectNamed<TItem>(Func<Module<T>, List<KeyValuePair<string, TItem>>> own) where TItem : class
     {
-        var result = new List<KeyValuePair<string, Tensor<T>>>();
-        CollectParameters("", result, new HashSet<Tensor<T>>(ReferenceEqualityComparer.Instance));
+        var result = new List<KeyValuePair<string, TItem>>();
+        Collect("", own, result, new HashSet<TItem>(ReferenceEqualityComparer.Instance));
         return result;
     }
 
-    private void CollectParameters(string prefix, List<KeyValuePair<string, Tensor<T>>> into, HashSet<Tensor<T>> seen)
+    private void Collect<TItem>(string prefix, Func<Module<T>, List<KeyValuePair<string, TItem>>> own,
+        List<KeyValuePair<string, TItem>> into, HashSet<TItem> seen) where TItem : class
     {
-        foreach (var (name, p) in _parameters)
-            if (seen.Add(p)) into.Add(new(prefix + name, p));
+        foreach (var (name, item) in own(this))
+            if (seen.Add(item)) into.Add(new(prefix + name, item));
         foreach (var (name, child) in _children)
-            child.CollectParameters(prefix + name + ".", into, seen);
+            child.Collect(prefix + name + ".", own, into, seen);
     }
 
     /// <summary>All parameters (see <see cref="NamedParameters"/> for the order).</summary>

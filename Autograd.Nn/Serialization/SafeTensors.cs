@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace Autograd.Nn;
 
@@ -30,67 +28,9 @@ public static class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
-        var entries = tensors.ToList();
-        entries.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        for (int i = 0; i < entries.Count; i++)
-        {
-            var (name, t) = entries[i];
-            if (string.IsNullOrEmpty(name) || name == "__metadata__")
-                throw new ArgumentException($"SafeTensors.Save '{path}': '{name}' is not a valid tensor name.");
-            if (i > 0 && entries[i - 1].Key == name)
-                throw new ArgumentException($"SafeTensors.Save '{path}': the name '{name}' is given twice.");
-            ArgumentNullException.ThrowIfNull(t, $"tensors['{name}']");
-            if (t.IsDisposed) throw new ObjectDisposedException($"SafeTensors.Save '{path}': tensor '{name}' is disposed.");
-        }
-        byte[] header = BuildHeader(entries, metadata);
-
-        AtomicFile.Write(path, stream =>
-        {
-            Span<byte> lengthField = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(lengthField, (ulong)header.Length);
-            stream.Write(lengthField);
-            stream.Write(header);
-            foreach (var (_, t) in entries) WriteLittleEndian(stream, t.AsReadOnlySpan());
-        });
-    }
-
-    private static byte[] BuildHeader<T>(List<KeyValuePair<string, Tensor<T>>> entries, IDictionary<string, string>? metadata)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var buffer = new MemoryStream();
-        // Non-ASCII names stay raw UTF-8, as the reference (Rust) writer emits them.
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartObject();
-            if (metadata is { Count: > 0 })
-            {
-                json.WriteStartObject("__metadata__");
-                foreach (var (key, value) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                    json.WriteString(key, value ?? throw new ArgumentException($"SafeTensors.Save: metadata '{key}' is null."));
-                json.WriteEndObject();
-            }
-            string dtype = DTypeOf<T>();
-            long offset = 0;
-            foreach (var (name, t) in entries)
-            {
-                long end = offset + (long)t.Length * Unsafe.SizeOf<T>();
-                json.WriteStartObject(name);
-                json.WriteString("dtype", dtype);
-                json.WriteStartArray("shape");
-                foreach (int d in t.Shape.Dimensions) json.WriteNumberValue(d);
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                json.WriteNumberValue(end);
-                json.WriteEndArray();
-                json.WriteEndObject();
-                offset = end;
-            }
-            json.WriteEndObject();
-        }
-        int padding = (int)((8 - buffer.Length % 8) % 8);
-        for (int i = 0; i < padding; i++) buffer.WriteByte((byte)' ');
-        return buffer.ToArray();
+        var entries = new List<SafeTensorsEntry>();
+        foreach (var (name, t) in tensors) entries.Add(SafeTensorsEntry.Of(name, t, path));
+        SafeTensorsWriter.Write(path, entries, metadata);
     }
 
     /// <summary>Reads and validates only the header of <paramref name="path"/> (names, dtypes, shapes, offsets, metadata).</summary>
@@ -145,20 +85,7 @@ public static class SafeTensors
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 
-    private static void WriteLittleEndian<T>(Stream stream, ReadOnlySpan<T> values) where T : unmanaged
-    {
-        if (BitConverter.IsLittleEndian) { stream.Write(MemoryMarshal.AsBytes(values)); return; }
-        int size = Unsafe.SizeOf<T>();
-        var element = new byte[size];
-        foreach (var v in values)
-        {
-            MemoryMarshal.Write(element, in v);
-            element.AsSpan().Reverse();
-            stream.Write(element);
-        }
-    }
-
-    private static void ReadLittleEndian<T>(Stream stream, Span<T> destination, string path) where T : unmanaged
+    internal static void ReadLittleEndian<T>(Stream stream, Span<T> destination, string path) where T : unmanaged
     {
         var bytes = MemoryMarshal.AsBytes(destination);
         try { stream.ReadExactly(bytes); }

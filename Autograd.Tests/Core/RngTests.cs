@@ -167,6 +167,34 @@ public class RngTests
         Assert.Throws<ArgumentException>(() => Tensor.Normal<double>(new Shape(2), 0, double.NaN, new Rng(1)));
     }
 
+    [Test]
+    public void ASavedStateContinuesTheStreamExactly()
+    {
+        var rng = new Rng(5);
+        for (int i = 0; i < 3; i++) rng.NextUInt64();
+        rng.NextNormal();   // leaves the second value of the pair cached: the state must carry it
+        string state = rng.SaveState();
+        var expected = new[] { rng.NextNormal(), rng.NextDouble(), rng.NextNormal() };
+
+        var other = new Rng(99);
+        other.RestoreState(state);
+        Assert.That(new[] { other.NextNormal(), other.NextDouble(), other.NextNormal() }, Is.EqualTo(expected));
+        Assert.That(state, Does.Match("^xoshiro256\\*\\* ([0-9a-f]{16} ){4}[0-9a-f]{16}$"));
+        Assert.That(new Rng(5).SaveState(), Does.Match("^xoshiro256\\*\\* [0-9a-f]{16} [0-9a-f]{16} [0-9a-f]{16} [0-9a-f]{16}$"), "no cached normal: four words");
+    }
+
+    [TestCase("")]
+    [TestCase("xoshiro256** 1 2 3 4")]
+    [TestCase("xoshiro256** 0000000000000000 0000000000000000 0000000000000000 0000000000000000")]
+    [TestCase("pcg 0000000000000001 0000000000000002 0000000000000003 0000000000000004")]
+    public void BadStatesAreRejectedAndChangeNothing(string state)
+    {
+        var rng = new Rng(1);
+        string before = rng.SaveState();
+        Assert.That(Assert.Throws<ArgumentException>(() => rng.RestoreState(state))!.Message, Does.StartWith("Rng.RestoreState: "));
+        Assert.That(rng.SaveState(), Is.EqualTo(before));
+    }
+
     private static double StdDev(double[] v)
     {
         double m = v.Average();

@@ -102,6 +102,25 @@ public class DataLoaderTests
     }
 
     [Test]
+    public void AnEpochCanStartAtALaterBatch()
+    {
+        // A run resumed inside an epoch must see exactly the batches the interrupted run had left.
+        var loader = new DataLoader<double>(DatasetTests.Numbered(23), batchSize: 5, seed: 9);
+        var whole = EpochIds(loader, 2);
+        var rest = new List<(int Index, int[] Ids)>();
+        int d = loader.Data.FeatureCount;
+        foreach (var batch in loader.Epoch(2, firstBatch: 3))
+            rest.Add((batch.Index, Enumerable.Range(0, batch.Count).Select(i => DatasetTests.SampleId(batch.X.AsReadOnlySpan().Slice(i * d, d), d)).ToArray()));
+        Assert.That(rest.Select(b => b.Index), Is.EqualTo(new[] { 3, 4 }));
+        Assert.That(rest.Select(b => b.Ids), Is.EqualTo(whole.Skip(3)));
+        int after = 0;
+        foreach (var _ in loader.Epoch(2, firstBatch: 5)) after++;
+        Assert.That(after, Is.Zero, "starting after the last batch gives an empty epoch");
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => loader.Epoch(0, firstBatch: 6))!.Message, Does.Contain("first batch 6 is outside [0, 5]"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loader.Epoch(0, firstBatch: -1));
+    }
+
+    [Test]
     public void BatchIndexCountsUp()
     {
         var loader = new DataLoader<double>(DatasetTests.Numbered(10), 3);

@@ -155,6 +155,41 @@ public class ExamplesTests
         Assert.That(log.ToString(), Does.Contain("gradcheck: PASS").And.Contain("15,910 parameters"));
     }
 
+    /// <summary>Standard output that "kills the process" when a line starts with <paramref name="prefix"/>.</summary>
+    private sealed class CrashAtLine(string prefix) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void Write(char value) { }
+
+        public override void WriteLine(string? value)
+        {
+            if (value is not null && value.StartsWith(prefix, StringComparison.Ordinal)) throw new IOException("simulated crash");
+        }
+    }
+
+    [Test]
+    public void AnInterruptedRunResumesFromItsLastCheckpointAndEndsTheSame()
+    {
+        using var whole = new TempDir();
+        using var cut = new TempDir();
+        string[] run = ["train", "--model", "mlp1", "--epochs", "3"];
+        Assert.That(Run([.. run, "--out", whole.Path]), Is.Zero);
+        // The run dies right after epoch 1: that epoch's checkpoint is written before its line is printed.
+        try { RunWithOutput(new CrashAtLine("epoch   1"), [.. run, "--out", cut.Path]); }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is IOException) { }
+        Assert.That(Directory.GetFiles(cut.Path).Select(Path.GetFileName), Is.EqualTo(new[] { TrainCommand.CheckpointFile }));
+        var log = new StringWriter();
+        Assert.That(RunWithOutput(log, "train", "--resume", cut.File(TrainCommand.CheckpointFile)), Is.Zero);
+        Assert.That(log.ToString(), Does.Contain("1 of 3 epochs done"));
+
+        Assert.That(File.ReadAllBytes(cut.File("model.safetensors")), Is.EqualTo(File.ReadAllBytes(whole.File("model.safetensors"))));
+        static IEnumerable<string> WithoutSpeed(string csv) => File.ReadAllLines(csv).Select(l => l[..l.LastIndexOf(',')]);
+        Assert.That(WithoutSpeed(cut.File("metrics.csv")), Is.EqualTo(WithoutSpeed(whole.File("metrics.csv"))), "the history of epoch 1 travels in the checkpoint");
+        Assert.That(Run("train", "--resume", cut.File(TrainCommand.CheckpointFile), "--epochs", "4"), Is.EqualTo(2), "a resumed run keeps its settings");
+        Assert.That(Run("train", "--resume", cut.File(TrainCommand.CheckpointFile), "--model", "mlp2"), Is.EqualTo(2));
+        Assert.That(Run("train", "--resume", whole.File("model.safetensors")), Is.EqualTo(2), "a model file is not a checkpoint");
+    }
+
     [Test]
     public void CommandLineRejectsBadOptions()
     {
@@ -163,14 +198,18 @@ public class ExamplesTests
         Assert.That(Run("train", "--lab", "L3", "--model", "mlp1"), Is.Not.EqualTo(0));
     }
 
-    private static int Run(params string[] args) => Run(TextWriter.Null, args);
+    private static int Run(params string[] args) => Run(TextWriter.Null, TextWriter.Null, args);
 
-    private static int Run(TextWriter error, params string[] args)
+    private static int Run(TextWriter error, params string[] args) => Run(TextWriter.Null, error, args);
+
+    private static int RunWithOutput(TextWriter output, params string[] args) => Run(output, TextWriter.Null, args);
+
+    private static int Run(TextWriter output, TextWriter error, string[] args)
     {
         var (stdout, stderr) = (Console.Out, Console.Error);
         try
         {
-            Console.SetOut(TextWriter.Null); Console.SetError(error);
+            Console.SetOut(output); Console.SetError(error);
             return (int)typeof(TrainCommand).Assembly.EntryPoint!.Invoke(null, [args])!;
         }
         finally { Console.SetOut(stdout); Console.SetError(stderr); }

@@ -234,7 +234,7 @@ public class OptimizerTests
     {
         var p = Param();
         Assert.That(Assert.Throws<ArgumentException>(() => new Adam<double>([p, p]))!.Message, Does.Contain("more than once"));
-        Assert.Throws<ArgumentException>(() => new Adam<double>([]));
+        Assert.Throws<ArgumentException>(() => new Adam<double>(Array.Empty<Tensor<double>>()));
         Assert.That(Assert.Throws<ArgumentException>(() => new Sgd<double>([p * p], 0.1))!.Message, Does.Contain("leaf"));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam<double>([p], beta1: 1));
     }

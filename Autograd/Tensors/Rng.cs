@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Autograd;
 
 /// <summary>
@@ -23,6 +25,35 @@ public sealed class Rng
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
+
+    /// <summary>
+    /// The generator's position as text, for checkpoints: <c>xoshiro256** </c> and the four state words in hex, then the
+    /// bits of the cached second normal sample when one is held. <see cref="RestoreState"/> continues exactly from here.
+    /// </summary>
+    public string SaveState()
+    {
+        var words = string.Create(CultureInfo.InvariantCulture, $"{StatePrefix}{_s0:x16} {_s1:x16} {_s2:x16} {_s3:x16}");
+        return _spareNormal is double spare ? string.Create(CultureInfo.InvariantCulture, $"{words} {BitConverter.DoubleToUInt64Bits(spare):x16}") : words;
+    }
+
+    /// <summary>Puts the generator where <paramref name="state"/> (from <see cref="SaveState"/>) says; bad text throws and changes nothing.</summary>
+    public void RestoreState(string state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var fields = state.StartsWith(StatePrefix, StringComparison.Ordinal) ? state[StatePrefix.Length..].Split(' ') : [];
+        Span<ulong> values = stackalloc ulong[5];
+        bool valid = fields.Length is 4 or 5;
+        for (int i = 0; valid && i < fields.Length; i++)
+            valid = fields[i].Length == 16 && ulong.TryParse(fields[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out values[i]);
+        if (!valid)
+            throw new ArgumentException($"Rng.RestoreState: '{state}' is not a saved state ('{StatePrefix}' and 4 or 5 hex words of 16 digits).", nameof(state));
+        if ((values[0] | values[1] | values[2] | values[3]) == 0)
+            throw new ArgumentException("Rng.RestoreState: an all-zero xoshiro256** state would only ever produce zeros.", nameof(state));
+        (_s0, _s1, _s2, _s3) = (values[0], values[1], values[2], values[3]);
+        _spareNormal = fields.Length == 5 ? BitConverter.UInt64BitsToDouble(values[4]) : null;
+    }
+
+    private const string StatePrefix = "xoshiro256** ";
 
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()

@@ -10,13 +10,37 @@ internal sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainAcc
 /// <summary>Writes metrics.csv and a PNG chart of loss and accuracy per epoch into an output folder, atomically.</summary>
 internal static class RunReport
 {
-    public static void WriteCsv(string path, IReadOnlyList<EpochMetrics> epochs)
+    private const string CsvHeader = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_samples_per_s";
+
+    public static void WriteCsv(string path, IReadOnlyList<EpochMetrics> epochs) =>
+        AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(FormatCsv(epochs))));
+
+    /// <summary>The metrics as metrics.csv holds them (numbers in round-trip form), also kept in checkpoints.</summary>
+    public static string FormatCsv(IReadOnlyList<EpochMetrics> epochs)
     {
-        var sb = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,train_samples_per_s\n");
+        var sb = new StringBuilder(CsvHeader).Append('\n');
         foreach (var e in epochs)
             sb.AppendLine(string.Join(',', new object[] { e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.TrainSamplesPerSecond }
                 .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes(sb.ToString())));
+        return sb.ToString();
+    }
+
+    /// <summary>Reads back what <see cref="FormatCsv"/> wrote; <paramref name="source"/> names it in errors.</summary>
+    public static List<EpochMetrics> ParseCsv(string csv, string source)
+    {
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length == 0 || lines[0] != CsvHeader) throw new InvalidDataException($"{source}: the metrics do not start with the header '{CsvHeader}'.");
+        var epochs = new List<EpochMetrics>();
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = line.Split(',');
+            var numbers = new double[6];
+            if (fields.Length != 6 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch)
+                || !fields.Skip(1).Select((f, i) => double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out numbers[i])).All(ok => ok))
+                throw new InvalidDataException($"{source}: the metrics line '{line}' is not {CsvHeader}.");
+            epochs.Add(new EpochMetrics(epoch, numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]));
+        }
+        return epochs;
     }
 
     public static void WriteChart(string path, string title, IReadOnlyList<EpochMetrics> epochs)

@@ -3,6 +3,8 @@ namespace Autograd.Examples.Training;
 /// <summary>Command-line overrides of a recipe, and where to put the results.</summary>
 internal sealed record TrainOptions
 {
+    /// <summary>The --lab or --model name; null for the default run.</summary>
+    public string? Recipe { get; init; }
     public string? Data { get; init; }
     public int? Epochs { get; init; }
     public int? Batch { get; init; }
@@ -12,6 +14,8 @@ internal sealed record TrainOptions
     public int? Threads { get; init; }
     public string? OutDirectory { get; init; }
     public string? OnnxPath { get; init; }
+    /// <summary>A checkpoint of an earlier `train` run to continue.</summary>
+    public string? Resume { get; init; }
 
     /// <summary>The recipe with every option that was given applied.</summary>
     public Recipe ApplyTo(Recipe r) => r with

@@ -9,9 +9,20 @@ namespace Autograd.Examples.Training;
 /// <summary>
 /// The training loop shared by every lab and model: seeded shuffled mini-batches, one TensorScope per step (so a
 /// steady-state step reuses the previous step's buffers), per-epoch evaluation, and the report lines other tools read.
+/// With <see cref="CheckpointPath"/> it writes a checkpoint after every epoch; with <see cref="ResumeFrom"/> it continues
+/// from one and ends exactly where the uninterrupted run would have.
 /// </summary>
 internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
 {
+    /// <summary>Where to write a checkpoint after every epoch (null: none).</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>A checkpoint written by an earlier run of the same recipe and settings, to continue from.</summary>
+    public string? ResumeFrom { get; init; }
+
+    /// <summary>The run's settings, recorded in each checkpoint's metadata so that `train --resume` can rebuild the run.</summary>
+    public IReadOnlyDictionary<string, string> RunSettings { get; init; } = new Dictionary<string, string>();
+
     public Module<float>? Model { get; private set; }
     public List<EpochMetrics> History { get; } = new();
     public double TrainSamplesPerSecond { get; private set; }
@@ -32,9 +43,20 @@ internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
         log.WriteLine($"data: {data.Source}; {sets}; " +
                       $"{model.ParameterCount:N0} parameters; batch {batchSize}, lr {recipe.LearningRate}, {recipe.Optimizer}, {recipe.Epochs} epochs");
 
+        int firstEpoch = 1;
+        if (ResumeFrom is { } resume)
+        {
+            var info = Checkpoint.Load(resume, model, optimizer, schedule);
+            if (info.Position is not { Batch: 0 } position || !info.Metadata.TryGetValue(HistoryKey, out var history))
+                throw new InvalidDataException($"--resume '{resume}': the checkpoint was not written between two epochs by `train`.");
+            firstEpoch = position.Epoch;
+            History.AddRange(RunReport.ParseCsv(history, resume));
+            log.WriteLine($"resumed from {resume}: {firstEpoch - 1} of {recipe.Epochs} epochs done");
+        }
+
         long trainedSamples = 0;
         var trainTime = new Stopwatch();
-        for (int epoch = 1; epoch <= recipe.Epochs; epoch++)
+        for (int epoch = firstEpoch; epoch <= recipe.Epochs; epoch++)
         {
             model.Train();
             double lossSum = 0; long correct = 0, seen = 0;
@@ -71,14 +93,20 @@ internal sealed class Trainer(Recipe recipe, PreparedData data, TextWriter log)
 
             var (evalLoss, evalAcc) = Metrics.Evaluate(model, data.Eval, recipe.Loss);
             History.Add(new EpochMetrics(epoch, lossSum / seen, (double)correct / seen, evalLoss, evalAcc, epochRate));
+            // Written before the epoch's line: a run killed after reading that line has the epoch on disk.
+            if (CheckpointPath is { } path)
+                Checkpoint.Save(path, model, optimizer, schedule, new TrainingPosition(epoch + 1, 0),
+                    metadata: new Dictionary<string, string>(RunSettings) { [HistoryKey] = RunReport.FormatCsv(History) });
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {epoch,3}  train_loss {lossSum / seen:F4}  train_acc {(double)correct / seen:F4}  {data.EvalName}_loss {evalLoss:F4}  {data.EvalName}_acc {evalAcc:F4}  samples/s {epochRate:F0}  ({epochTime.Elapsed.TotalSeconds:F1} s)"));
         }
-        TrainSamplesPerSecond = trainedSamples / trainTime.Elapsed.TotalSeconds;
+        TrainSamplesPerSecond = trainedSamples > 0 ? trainedSamples / trainTime.Elapsed.TotalSeconds : 0;
         TestAccuracy = ReferenceEquals(data.Eval, data.Test) && History.Count > 0
             ? History[^1].TestAccuracy
             : Metrics.Evaluate(model, data.Test, recipe.Loss).Accuracy;
     }
+
+    private const string HistoryKey = "history";
 
     private (Tensor<float>, Tensor<float>) ForwardAndLoss(Module<float> model, Batch<float> batch)
     {
