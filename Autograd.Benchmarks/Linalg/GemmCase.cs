@@ -17,7 +17,7 @@ public enum GemmProduct
 /// One GEMM C[m×n] = op(A)·op(B) with op(A) of k columns, as <see cref="Autograd.Kernels.Gemm.Multiply{T}"/> takes it.
 /// Built from a layer (in → out) and a batch size, so the shapes are exactly those of the benchmark networks.
 /// </summary>
-public sealed record GemmCase(GemmProduct Product, int Batch, int In, int Out)
+public sealed record GemmCase(GemmProduct Product, int Batch, int In, int Out) : IFlopCount
 {
     public bool TransA => Product == GemmProduct.WeightGrad;
     public bool TransB => Product == GemmProduct.Forward;

@@ -16,26 +16,26 @@ namespace Autograd.Kernels;
 internal static class Convolution
 {
     /// <summary>
-    /// Scratch elements <see cref="Forward{T}"/> and <see cref="BackwardWeight{T}"/> need: one group's column matrix,
-    /// then its padded planes. For full speed the scratch starts on a 64-byte boundary (pooled tensor storage does):
-    /// the GEMM streams the column matrix in place, and a 64-byte load across two cache lines costs two.
+    /// Scratch elements <see cref="Forward{T}"/> needs: one group's column matrix, then its padded planes. For full speed
+    /// the scratch starts on a 64-byte boundary (pooled tensor storage does): the GEMM streams the column matrix in place,
+    /// and a 64-byte load across two cache lines costs two.
     /// </summary>
-    public static int ForwardScratchLength(in ConvGeometry g) => g.IsPointwise ? 0 : ColumnsLength(g) + g.PaddedGroupLength;
+    public static int ForwardScratchLength(in ConvGeometry g) => g.IsPointwise ? 0 : WholeLines(ColumnsLength(g)) + g.PaddedGroupLength;
 
     /// <summary>Scratch elements <see cref="BackwardData{T}"/> needs (the same two buffers, filled the other way).</summary>
     public static int BackwardDataScratchLength(in ConvGeometry g) => ForwardScratchLength(g);
 
-    /// <summary>Scratch elements <see cref="BackwardWeight{T}"/> needs.</summary>
+    /// <summary>Scratch elements <see cref="BackwardWeight{T}"/> needs (the same two buffers as the forward).</summary>
     public static int BackwardWeightScratchLength(in ConvGeometry g) => ForwardScratchLength(g);
 
     /// <summary>y [N, O, OH, OW] = conv(x [N, C, H, W], weight [O, C/groups, kH, kW]) + bias [O] (an empty bias adds nothing).</summary>
     public static void Forward<T>(in ConvGeometry g, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y, Span<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        AssertSizes(g, x.Length, weight.Length, y.Length, scratch.Length);
+        AssertSizes(g, x.Length, weight.Length, y.Length, scratch.Length, ForwardScratchLength(g));
         Debug.Assert(bias.IsEmpty || bias.Length == g.OutChannels, "bias must be empty or [O]");
-        int inGroup = g.InChannelsPerGroup * g.InPlane, outGroup = g.OutChannelsPerGroup * g.OutPlane;
-        int weightGroup = g.OutChannelsPerGroup * g.PatchLength, plane = g.OutPlane;
+        int og = g.OutChannelsPerGroup, plane = g.OutPlane, inGroup = g.InChannelsPerGroup * g.InPlane, outGroup = og * plane;
+        int weightGroup = og * g.PatchLength;
         Span<T> padded = PaddedPart(g, scratch), columns = ColumnsPart(g, scratch);
         for (int n = 0; n < g.Batch; n++)
             for (int group = 0; group < g.Groups; group++)
@@ -45,12 +45,11 @@ internal static class Convolution
                 var yg = y.Slice(sampleGroup * outGroup, outGroup);
                 ReadOnlySpan<T> lowered = xg;
                 if (!g.IsPointwise) { Im2Col.Lower(g, xg, padded, columns); lowered = columns; }
-                // The bias is written first and the product added to it: one pass over y instead of a second one after.
-                if (!bias.IsEmpty)
-                    for (int o = 0; o < g.OutChannelsPerGroup; o++)
-                        yg.Slice(o * plane, plane).Fill(bias[group * g.OutChannelsPerGroup + o]);
-                Gemm.Multiply(false, false, g.OutChannelsPerGroup, plane, g.PatchLength,
-                    weight.Slice(group * weightGroup, weightGroup), lowered, yg, accumulate: !bias.IsEmpty);
+                // The bias is written first and the product added to it (measured as fast as carrying it through the
+                // product as one more weight column against a row of ones).
+                for (int o = 0; o < og && !bias.IsEmpty; o++) yg.Slice(o * plane, plane).Fill(bias[group * og + o]);
+                Gemm.Multiply(false, false, og, plane, g.PatchLength, weight.Slice(group * weightGroup, weightGroup), lowered, yg,
+                    accumulate: !bias.IsEmpty);
             }
     }
 
@@ -58,7 +57,7 @@ internal static class Convolution
     public static void BackwardData<T>(in ConvGeometry g, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> dx, Span<T> scratch, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        AssertSizes(g, dx.Length, weight.Length, dy.Length, scratch.Length);
+        AssertSizes(g, dx.Length, weight.Length, dy.Length, scratch.Length, BackwardDataScratchLength(g));
         int inGroup = g.InChannelsPerGroup * g.InPlane, outGroup = g.OutChannelsPerGroup * g.OutPlane;
         int weightGroup = g.OutChannelsPerGroup * g.PatchLength;
         Span<T> padded = PaddedPart(g, scratch), columns = ColumnsPart(g, scratch);
@@ -88,50 +87,48 @@ internal static class Convolution
         Span<T> scratch, bool accumulateWeight, bool accumulateBias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        AssertSizes(g, x.Length, dWeight.Length, dy.Length, scratch.Length);
+        AssertSizes(g, x.Length, dWeight.Length, dy.Length, scratch.Length, BackwardWeightScratchLength(g));
         Debug.Assert(dBias.IsEmpty || dBias.Length == g.OutChannels, "dBias must be empty or [O]");
         int inGroup = g.InChannelsPerGroup * g.InPlane, outGroup = g.OutChannelsPerGroup * g.OutPlane;
         int weightGroup = g.OutChannelsPerGroup * g.PatchLength;
         Span<T> padded = PaddedPart(g, scratch), columns = ColumnsPart(g, scratch);
         if (g.Batch == 0 && !accumulateWeight) dWeight[..g.WeightLength].Clear();
+        if (!dBias.IsEmpty && !accumulateBias) dBias[..g.OutChannels].Clear();
+        int plane = g.OutPlane;
         for (int n = 0; n < g.Batch; n++)
             for (int group = 0; group < g.Groups; group++)
             {
                 int sampleGroup = n * g.Groups + group;
                 var xg = x.Slice(sampleGroup * inGroup, inGroup);
+                var dyg = dy.Slice(sampleGroup * outGroup, outGroup);
                 ReadOnlySpan<T> lowered = xg;
                 if (!g.IsPointwise) { Im2Col.Lower(g, xg, padded, columns); lowered = columns; }
-                Gemm.Multiply(false, true, g.OutChannelsPerGroup, g.PatchLength, g.OutPlane,
-                    dy.Slice(sampleGroup * outGroup, outGroup), lowered, dWeight.Slice(group * weightGroup, weightGroup),
-                    accumulate: accumulateWeight || n > 0);
+                Gemm.Multiply(false, true, g.OutChannelsPerGroup, g.PatchLength, plane, dyg, lowered,
+                    dWeight.Slice(group * weightGroup, weightGroup), accumulate: accumulateWeight || n > 0);
+                // Summed right after the product, while this sample's dy is still in cache.
+                if (!dBias.IsEmpty)
+                    for (int o = 0; o < g.OutChannelsPerGroup; o++)
+                        dBias[group * g.OutChannelsPerGroup + o] += TensorPrimitives.Sum(dyg.Slice(o * plane, plane));
             }
-        if (dBias.IsEmpty) return;
-        int plane = g.OutPlane;
-        for (int o = 0; o < g.OutChannels; o++)
-        {
-            T sum = T.Zero;
-            for (int n = 0; n < g.Batch; n++) sum += TensorPrimitives.Sum(dy.Slice((n * g.OutChannels + o) * plane, plane));
-            dBias[o] = accumulateBias ? dBias[o] + sum : sum;
-        }
     }
 
-    // Scratch layout: one group's column matrix, rounded up to whole cache lines (16 elements are one line of floats, two
-    // of doubles) so that the padded planes after it start on one too; neither exists for a pointwise convolution.
-    private static int ColumnsLength(in ConvGeometry g) => RoundUp(g.PatchLength * g.OutPlane, 16);
-
-    private static Span<T> ColumnsPart<T>(scoped in ConvGeometry g, Span<T> scratch) =>
-        g.IsPointwise ? default : scratch[..(g.PatchLength * g.OutPlane)];
+    // Scratch layout: one group's column matrix, then its padded planes starting on a whole cache line; neither exists
+    // for a pointwise convolution.
+    private static Span<T> ColumnsPart<T>(scoped in ConvGeometry g, Span<T> scratch) => g.IsPointwise ? default : scratch[..ColumnsLength(g)];
 
     private static Span<T> PaddedPart<T>(scoped in ConvGeometry g, Span<T> scratch) =>
-        g.IsPointwise ? default : scratch.Slice(ColumnsLength(g), g.PaddedGroupLength);
+        g.IsPointwise ? default : scratch.Slice(WholeLines(ColumnsLength(g)), g.PaddedGroupLength);
 
-    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+    private static int ColumnsLength(in ConvGeometry g) => g.PatchLength * g.OutPlane;
+
+    // Rounded up to 16 elements (one cache line of floats, two of doubles), so that what follows starts on a line too.
+    private static int WholeLines(int elements) => (elements + 15) / 16 * 16;
 
     [Conditional("DEBUG")]
-    private static void AssertSizes(in ConvGeometry g, int input, int weight, int output, int scratch)
+    private static void AssertSizes(in ConvGeometry g, int input, int weight, int output, int scratch, int scratchNeeded)
     {
         Debug.Assert(g.IsValid, $"invalid geometry {g}");
         Debug.Assert(input >= g.InputLength && weight >= g.WeightLength && output >= g.OutputLength, $"spans too short for {g}");
-        Debug.Assert(scratch >= ForwardScratchLength(g), $"scratch of {scratch} is shorter than {ForwardScratchLength(g)} for {g}");
+        Debug.Assert(scratch >= scratchNeeded, $"scratch of {scratch} is shorter than {scratchNeeded} for {g}");
     }
 }

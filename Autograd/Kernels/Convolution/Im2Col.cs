@@ -39,7 +39,8 @@ internal static unsafe class Im2Col
     {
         fixed (T* pc = columns, pp = padded, pd = dx)
         {
-            if (g.PaddedGroupLength == 0)
+            if (g.StrideHeight == 1 && g.StrideWidth == 1 && g.KernelWidth <= MaxSummedWidth && Avx512F.IsSupported) SumTaps(g, pc, pd, accumulate);
+            else if (g.PaddedGroupLength == 0)
             {
                 if (!accumulate) dx[..(g.InChannelsPerGroup * g.InPlane)].Clear();
                 Scatter(g, pc, pd, g.InHeight, g.InWidth);
@@ -92,6 +93,59 @@ internal static unsafe class Im2Col
                         else for (int i = 0; i < ow; i++) dst[(nint)i * sw] += src[i];
                     }
                 }
+    }
+
+    /// <summary>Widest kernel <see cref="SumTaps{T}"/> takes (its per-tap lane masks live on the stack); wider ones scatter.</summary>
+    private const int MaxSummedWidth = 16;
+
+    // The adjoint for stride 1 read the other way round: every vector of dx sums, in registers, the kH·kW column entries
+    // that were copied from it (tap (kh, kw) read input (ih, iw) at output (ih + pH − kh·dH, iw + pW − kw·dW)), and is
+    // stored once. Scattering instead costs a load and a store of dx per tap, and a row's masked store then overlaps the
+    // next row's load, which the CPU cannot forward from: it waits for the store to complete. Which lanes of a tap fall
+    // inside the output row depends only on the column block and kw, so those masks are made once per block; two
+    // accumulators halve the chain of dependent adds. Nothing to clear, no padding.
+    private static void SumTaps<T>(in ConvGeometry g, T* columns, T* dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int v = Vector512<T>.Count, height = g.InHeight, width = g.InWidth, outHeight = g.OutHeight, outWidth = g.OutWidth;
+        int kernelWidth = g.KernelWidth;
+        nint plane = (nint)outHeight * outWidth;
+        Vector512<T>* masks = stackalloc Vector512<T>[MaxSummedWidth];
+        int* firsts = stackalloc int[MaxSummedWidth];
+        for (int c = 0; c < g.InChannelsPerGroup; c++)
+            for (int iw = 0; iw < width; iw += v)
+            {
+                int lanes = Math.Min(v, width - iw);
+                for (int kw = 0; kw < kernelWidth; kw++)
+                {
+                    // Lane l meets output column first + l: only those inside [0, OW) (and inside this row of dx) count.
+                    int first = iw + g.PadWidth - kw * g.DilationWidth;
+                    int from = Math.Clamp(-first, 0, v), to = Math.Clamp(outWidth - first, 0, lanes);
+                    firsts[kw] = first;
+                    masks[kw] = from < to ? Masked.FirstLanes<T>(to) & ~Masked.FirstLanes<T>(from) : Vector512<T>.Zero;
+                }
+                var storeMask = Masked.FirstLanes<T>(lanes);
+                for (int ih = 0; ih < height; ih++)
+                {
+                    var even = Vector512<T>.Zero; var odd = Vector512<T>.Zero;
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    {
+                        int oh = ih + g.PadHeight - kh * g.DilationHeight;
+                        if ((uint)oh >= (uint)outHeight) continue;
+                        T* tapRow = columns + ((nint)c * g.KernelHeight + kh) * kernelWidth * plane + (nint)oh * outWidth;
+                        int kw = 0;
+                        for (; kw + 1 < kernelWidth; kw += 2, tapRow += 2 * plane)
+                        {
+                            even += Masked.Load(tapRow + firsts[kw], masks[kw]);
+                            odd += Masked.Load(tapRow + plane + firsts[kw + 1], masks[kw + 1]);
+                        }
+                        if (kw < kernelWidth) even += Masked.Load(tapRow + firsts[kw], masks[kw]);
+                    }
+                    T* at = dx + ((nint)c * height + ih) * width + iw;
+                    var sum = even + odd;
+                    if (accumulate) sum += Masked.Load(at, storeMask);
+                    Masked.Store(at, storeMask, sum);
+                }
+            }
     }
 
     // padded [channels, height + 2·padH, width + 2·padW] ← x [channels, height, width] with a zero border.
