@@ -26,7 +26,7 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(weight);
         var xs = x.Shape; var ws = weight.Shape;
-        if (xs.Rank != 4 || ws.Rank != 4) ThrowConvShapes("Conv2d", xs, ws, bias?.Shape, stride, padding, dilation, groups);
+        if (xs.Rank != 4 || ws.Rank != 4 || !PositiveSettings(stride, dilation, groups)) ThrowConvShapes("Conv2d", xs, ws, bias?.Shape, stride, padding, dilation, groups);
         var g = new ConvGeometry(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], stride, padding, dilation, groups);
         if (!IsValidConv(g, ws, bias)) ThrowConvShapes("Conv2d", xs, ws, bias?.Shape, stride, padding, dilation, groups);
         return ConvForward("Conv2d", x, weight, bias, g);
@@ -41,13 +41,18 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(weight);
         var xs = x.Shape; var ws = weight.Shape;
-        if (xs.Rank != 3 || ws.Rank != 3) ThrowConvShapes("Conv1d", xs, ws, bias?.Shape, (1, stride), (0, padding), (1, dilation), groups);
+        if (xs.Rank != 3 || ws.Rank != 3 || !PositiveSettings((1, stride), (1, dilation), groups))
+            ThrowConvShapes("Conv1d", xs, ws, bias?.Shape, (1, stride), (0, padding), (1, dilation), groups);
         // A convolution over [N, C, 1, L] with a [O, C/groups, 1, k] kernel: the kernels' H = kH = 1 case.
         var g = new ConvGeometry(xs[0], xs[1], 1, xs[2], ws[0], 1, ws[2], (1, stride), (0, padding), (1, dilation), groups);
         if (!IsValidConv(g, ws, bias)) ThrowConvShapes("Conv1d", xs, ws, bias?.Shape, (1, stride), (0, padding), (1, dilation), groups);
         var y = ConvForward("Conv1d", x.Reshape(xs[0], xs[1], 1, xs[2]), weight.Reshape(ws[0], ws[1], 1, ws[2]), bias, g);
         return y.Reshape(g.Batch, g.OutChannels, g.OutWidth);
     }
+
+    // Checked before the geometry is built: its output size divides by the stride.
+    private static bool PositiveSettings((int Height, int Width) stride, (int Height, int Width) dilation, int groups) =>
+        stride.Height > 0 && stride.Width > 0 && dilation.Height > 0 && dilation.Width > 0 && groups > 0;
 
     private static bool IsValidConv<T>(in ConvGeometry g, Shape weight, Tensor<T>? bias) where T : unmanaged, IFloatingPointIeee754<T> =>
         g.IsValid && weight[1] * g.Groups == g.InChannels && (bias is null || (bias.Rank == 1 && bias.Length == g.OutChannels));

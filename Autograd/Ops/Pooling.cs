@@ -168,7 +168,8 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(x);
         var s = x.Shape;
-        if (s.Rank != 4) ThrowPoolShapes(op, s, kernel, stride, padding);
+        // Settings first: the geometry's output size divides by the stride.
+        if (s.Rank != 4 || stride.Height <= 0 || stride.Width <= 0 || kernel.Height <= 0 || kernel.Width <= 0) ThrowPoolShapes(op, s, kernel, stride, padding);
         var g = new PoolGeometry(s[0] * s[1], s[2], s[3], kernel, stride, padding);
         if (!g.IsValid) ThrowPoolShapes(op, s, kernel, stride, padding);
         return g;
