@@ -6,7 +6,8 @@ namespace Autograd.Tests.Kernels;
 /// The convolution kernels (forward, backward-data, backward-weight and bias) against a direct float64 convolution
 /// written out loop by loop, over stride, padding, dilation, groups, 1×1 and oversized kernels, odd sizes and N = 1;
 /// float32 against the same float64 reference; accumulation; and the direct reference's own gradients against
-/// central differences of its forward.
+/// central differences of its forward. The kernel tests (this class, pooling, normalization, indexing) also pass with
+/// DOTNET_EnableAVX512=0 and DOTNET_EnableHWIntrinsic=0, which take the AVX2 and scalar fallbacks.
 /// </summary>
 public class ConvolutionKernelTests
 {

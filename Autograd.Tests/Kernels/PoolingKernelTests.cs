@@ -155,6 +155,18 @@ public class PoolingKernelTests
     }
 
     [Test]
+    public void EmptyBatchTouchesNothing()
+    {
+        var g = new PoolGeometry(0, 5, 5, (3, 3), (2, 2), (1, 1));
+        Assert.That(g.IsValid, Is.True);
+        Pooling.MaxForward<double>(g, [], [], []);
+        Pooling.MaxBackward<double>(g, [], [], [], accumulate: false);
+        Pooling.AverageForward<double>(g, [], []);
+        Pooling.AverageBackward<double>(g, [], [], accumulate: false);
+        Pooling.GlobalAverageForward<double>(0, 25, [], []);
+    }
+
+    [Test]
     public void GeometryRejectsPaddingOverHalfTheKernel()
     {
         Assert.That(new PoolGeometry(1, 5, 5, (3, 3), (1, 1), (1, 1)).IsValid, Is.True);

@@ -69,29 +69,20 @@ internal static unsafe class Pooling
                         (float*)py + (nint)p * g.OutPlane, pi + (nint)p * g.OutPlane);
             return;
         }
-        for (int p = 0; p < g.Planes; p++)
+        foreach (var window in Windows(g))
         {
-            var plane = x.Slice(p * g.InPlane, g.InPlane);
-            int o = p * g.OutPlane;
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                var (h0, h1) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.InHeight);
-                for (int ow = 0; ow < g.OutWidth; ow++, o++)
+            var plane = x.Slice(window.Plane * g.InPlane, g.InPlane);
+            T max = T.NegativeInfinity;
+            int at = window.RowStart * g.InWidth + window.ColumnStart;
+            for (int h = window.RowStart; h < window.RowEnd; h++)
+                for (int w = window.ColumnStart; w < window.ColumnEnd; w++)
                 {
-                    var (w0, w1) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.InWidth);
-                    T max = T.NegativeInfinity;
-                    int at = h0 * g.InWidth + w0;
-                    for (int h = h0; h < h1; h++)
-                        for (int w = w0; w < w1; w++)
-                        {
-                            T v = plane[h * g.InWidth + w];
-                            // Strictly greater keeps the first of equal maxima; a NaN always takes over.
-                            if (v > max || T.IsNaN(v)) { max = v; at = h * g.InWidth + w; }
-                        }
-                    y[o] = max;
-                    indices[o] = at;
+                    T v = plane[h * g.InWidth + w];
+                    // Strictly greater keeps the first of equal maxima; a NaN always takes over.
+                    if (v > max || T.IsNaN(v)) { max = v; at = h * g.InWidth + w; }
                 }
-            }
+            y[window.Output] = max;
+            indices[window.Output] = at;
         }
     }
 
@@ -124,21 +115,13 @@ internal static unsafe class Pooling
     {
         AssertSizes(g, x.Length, y.Length);
         T scale = T.One / T.CreateChecked(g.KernelHeight * g.KernelWidth);
-        for (int p = 0; p < g.Planes; p++)
+        foreach (var window in Windows(g))
         {
-            var plane = x.Slice(p * g.InPlane, g.InPlane);
-            int o = p * g.OutPlane;
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                var (h0, h1) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.InHeight);
-                for (int ow = 0; ow < g.OutWidth; ow++, o++)
-                {
-                    var (w0, w1) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.InWidth);
-                    T sum = T.Zero;
-                    for (int h = h0; h < h1; h++) sum += TensorPrimitives.Sum(plane.Slice(h * g.InWidth + w0, w1 - w0));
-                    y[o] = sum * scale;
-                }
-            }
+            var plane = x.Slice(window.Plane * g.InPlane, g.InPlane);
+            T sum = T.Zero;
+            for (int h = window.RowStart; h < window.RowEnd; h++)
+                sum += TensorPrimitives.Sum(plane.Slice(h * g.InWidth + window.ColumnStart, window.ColumnEnd - window.ColumnStart));
+            y[window.Output] = sum * scale;
         }
     }
 
@@ -148,20 +131,12 @@ internal static unsafe class Pooling
         AssertSizes(g, dx.Length, dy.Length);
         if (!accumulate) dx[..g.InputLength].Clear();
         T scale = T.One / T.CreateChecked(g.KernelHeight * g.KernelWidth);
-        for (int p = 0; p < g.Planes; p++)
+        foreach (var window in Windows(g))
         {
-            var plane = dx.Slice(p * g.InPlane, g.InPlane);
-            int o = p * g.OutPlane;
-            for (int oh = 0; oh < g.OutHeight; oh++)
-            {
-                var (h0, h1) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.InHeight);
-                for (int ow = 0; ow < g.OutWidth; ow++, o++)
-                {
-                    var (w0, w1) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.InWidth);
-                    T share = dy[o] * scale;
-                    for (int h = h0; h < h1; h++) InPlace.AddScalar(plane.Slice(h * g.InWidth + w0, w1 - w0), share);
-                }
-            }
+            var plane = dx.Slice(window.Plane * g.InPlane, g.InPlane);
+            T share = dy[window.Output] * scale;
+            for (int h = window.RowStart; h < window.RowEnd; h++)
+                InPlace.AddScalar(plane.Slice(h * g.InWidth + window.ColumnStart, window.ColumnEnd - window.ColumnStart), share);
         }
     }
 
@@ -187,12 +162,39 @@ internal static unsafe class Pooling
         }
     }
 
-    // The input rows (or columns) [start, end) that window `o` covers, clipped to the input.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Start, int End) Window(int o, int stride, int pad, int kernel, int input)
+    private static WindowEnumerator Windows(in PoolGeometry g) => new(g);
+
+    /// <summary>One output position and the part of its window inside the input: rows [RowStart, RowEnd) and columns
+    /// [ColumnStart, ColumnEnd) of input plane <see cref="Plane"/>; <see cref="Output"/> indexes y over all planes.</summary>
+    private readonly record struct ClippedWindow(int Plane, int Output, int RowStart, int RowEnd, int ColumnStart, int ColumnEnd);
+
+    // Every output position in order (planes, then rows, then columns), without allocating.
+    private struct WindowEnumerator(PoolGeometry g)
     {
-        int start = o * stride - pad;
-        return (Math.Max(start, 0), Math.Min(start + kernel, input));
+        private int _plane, _row, _column = -1, _output = -1;
+
+        public readonly WindowEnumerator GetEnumerator() => this;
+
+        public readonly ClippedWindow Current
+        {
+            get
+            {
+                int top = _row * g.StrideHeight - g.PadHeight, left = _column * g.StrideWidth - g.PadWidth;
+                return new ClippedWindow(_plane, _output, Math.Max(top, 0), Math.Min(top + g.KernelHeight, g.InHeight),
+                    Math.Max(left, 0), Math.Min(left + g.KernelWidth, g.InWidth));
+            }
+        }
+
+        public bool MoveNext()
+        {
+            if (_plane >= g.Planes) return false;   // also an empty batch
+            _output++;
+            if (++_column < g.OutWidth) return true;
+            _column = 0;
+            if (++_row < g.OutHeight) return true;
+            _row = 0;
+            return ++_plane < g.Planes;
+        }
     }
 
     // Even and odd lanes of two consecutive vectors (32 floats → 16 and 16), and their inverse interleave.
