@@ -30,10 +30,10 @@ internal static class OnnxLayers<T> where T : unmanaged, IFloatingPointIeee754<T
         Add<Conv2d<T>>((g, m, x) => Conv(g, x, m.Forward(x.Sample), m.Weight, m.Bias, [m.KernelSize.Height, m.KernelSize.Width],
             [m.Stride.Height, m.Stride.Width], [m.Padding.Height, m.Padding.Width], [m.Dilation.Height, m.Dilation.Width], m.Groups));
         Add<Conv1d<T>>((g, m, x) => Conv(g, x, m.Forward(x.Sample), m.Weight, m.Bias, [m.KernelSize], [m.Stride], [m.Padding], [m.Dilation], m.Groups));
-        Add<MaxPool2d<T>>((g, m, x) => g.Node("MaxPool", [x.Name], m.Forward(x.Sample), PoolAttributes(m.KernelSize, m.Stride, m.Padding)));
+        Add<MaxPool2d<T>>((g, m, x) => g.Node("MaxPool", [x.Name], m.Forward(x.Sample), PoolAttributes(m)));
         // PyTorch's (and our) default count_include_pad = true divides every window by its full size; ONNX's default is 0.
         Add<AvgPool2d<T>>((g, m, x) => g.Node("AveragePool", [x.Name], m.Forward(x.Sample),
-            [.. PoolAttributes(m.KernelSize, m.Stride, m.Padding), OnnxAttribute.Int("count_include_pad", 1)]));
+            [.. PoolAttributes(m), OnnxAttribute.Int("count_include_pad", 1)]));
         Add<AdaptiveAvgPool2d<T>>((g, m, x) => g.Node("GlobalAveragePool", [x.Name], m.Forward(x.Sample)));
         Add<BatchNorm1d<T>>(BatchNorm);
         Add<BatchNorm2d<T>>(BatchNorm);
@@ -127,11 +127,11 @@ internal static class OnnxLayers<T> where T : unmanaged, IFloatingPointIeee754<T
             OnnxAttribute.Ints("pads", [.. padding, .. padding]), OnnxAttribute.Ints("dilations", dilation), OnnxAttribute.Int("group", groups));
     }
 
-    private static OnnxAttribute[] PoolAttributes((int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding) =>
+    private static OnnxAttribute[] PoolAttributes(Pool2d<T> pool) =>
     [
-        OnnxAttribute.Ints("kernel_shape", kernel.Height, kernel.Width),
-        OnnxAttribute.Ints("strides", stride.Height, stride.Width),
-        OnnxAttribute.Ints("pads", padding.Height, padding.Width, padding.Height, padding.Width),
+        OnnxAttribute.Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width),
+        OnnxAttribute.Ints("strides", pool.Stride.Height, pool.Stride.Width),
+        OnnxAttribute.Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
     ];
 
     // Evaluation mode (the export's): the running statistics as initializers. ONNX requires scale and bias, so a layer

@@ -1,24 +1,16 @@
-using System.Buffers;
-
 namespace Autograd;
 
 /// <summary>
-/// A recorded op's own copy of integer class targets, in an array from the shared pool: the caller may reuse or change
-/// its array after the forward pass without changing the gradient.
+/// A recorded op's own copy of integer class targets (in a pooled array, see <see cref="SavedIndices"/>): the caller may
+/// reuse or change its array after the forward pass without changing the gradient.
 /// </summary>
 internal struct ClassTargets
 {
-    private int[]? _array;
-    private int _count;
+    private SavedIndices _targets;
 
-    public static ClassTargets Copy(int[] targets)
-    {
-        var array = ArrayPool<int>.Shared.Rent(targets.Length);
-        targets.CopyTo(array, 0);
-        return new ClassTargets { _array = array, _count = targets.Length };
-    }
+    public static ClassTargets Copy(int[] targets) => new() { _targets = SavedIndices.Copy(targets) };
 
-    public readonly ReadOnlySpan<int> Span => _array.AsSpan(0, _count);
+    public readonly ReadOnlySpan<int> Span => _targets.Span;
 
     /// <summary>Adds <paramref name="value"/> at [i, target i] of a row-major [count, classes] buffer.</summary>
     public readonly void AddOneHot<T>(Span<T> rows, int classes, T value) where T : unmanaged, IFloatingPointIeee754<T>
@@ -28,10 +20,5 @@ internal struct ClassTargets
     }
 
     /// <summary>Gives the array back to the pool (once; the targets are gone afterwards).</summary>
-    public void Return()
-    {
-        if (_array is { } a) ArrayPool<int>.Shared.Return(a);
-        _array = null;
-        _count = 0;
-    }
+    public void Return() => _targets.Return();
 }
