@@ -58,8 +58,9 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         ArgumentNullException.ThrowIfNull(x);
         if (!AcceptsRank(x.Rank) || x.Shape[1] != NumFeatures)
             throw new ArgumentException($"{TypeName}: expects {Layouts} with C = {NumFeatures}, got {x.Shape}.");
-        if (IsTraining) NumBatchesTracked.Value++;
-        return x.BatchNorm(RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+        var y = x.BatchNorm(RunningMean, RunningVar, Weight, Bias, IsTraining, Momentum, Eps);
+        if (IsTraining) NumBatchesTracked.Value++;   // after the op: a batch it refused is not counted
+        return y;
     }
 
     /// <inheritdoc/>

@@ -132,8 +132,10 @@ public class NormalizationLayerTests
             Does.StartWith("BatchNorm2d:").And.Contain("[N, C, H, W] with C = 3, got [4, 3]"));
         Assert.That(Assert.Throws<ArgumentException>(() => new BatchNorm1d<float>(3).Forward(Tensor.Zeros<float>(4, 5)))!.Message,
             Does.StartWith("BatchNorm1d:").And.Contain("C = 3, got [4, 5]"));
-        Assert.That(Assert.Throws<ArgumentException>(() => new BatchNorm1d<float>(3).Forward(Tensor.Zeros<float>(1, 3)))!.Message,
+        var single = new BatchNorm1d<float>(3);
+        Assert.That(Assert.Throws<ArgumentException>(() => single.Forward(Tensor.Zeros<float>(1, 3)))!.Message,
             Does.StartWith("BatchNorm:").And.Contain("more than one value per channel"));
+        Assert.That(single.NumBatchesTracked.Value, Is.Zero, "a refused batch is not counted");
         Assert.That(Assert.Throws<ArgumentException>(() => Tensor.Zeros<float>(4, 3).BatchNorm(Tensor.Zeros<float>(2), Tensor.Ones<float>(3)))!.Message,
             Does.StartWith("BatchNorm:").And.Contain("running_mean must be [3]").And.Contain("got [2]"));
         Assert.That(Assert.Throws<ArgumentException>(() => Tensor.Zeros<float>(4, 3).BatchNorm(null, null))!.Message,
