@@ -26,6 +26,19 @@ internal static class OnnxLayers<T> where T : unmanaged, IFloatingPointIeee754<T
         Add<Softmax<T>>((g, m, x) => g.Node("Softmax", [x.Name], m.Forward(x.Sample), AxisAttribute(x, m.Axis, "Softmax")));
         Add<LogSoftmax<T>>((g, m, x) => g.Node("LogSoftmax", [x.Name], m.Forward(x.Sample), AxisAttribute(x, m.Axis, "LogSoftmax")));
         Add<Flatten<T>>(Flatten);
+        Add<Unflatten<T>>(Unflatten);
+        Add<Conv2d<T>>((g, m, x) => Conv(g, x, m.Forward(x.Sample), m.Weight, m.Bias, [m.KernelSize.Height, m.KernelSize.Width],
+            [m.Stride.Height, m.Stride.Width], [m.Padding.Height, m.Padding.Width], [m.Dilation.Height, m.Dilation.Width], m.Groups));
+        Add<Conv1d<T>>((g, m, x) => Conv(g, x, m.Forward(x.Sample), m.Weight, m.Bias, [m.KernelSize], [m.Stride], [m.Padding], [m.Dilation], m.Groups));
+        Add<MaxPool2d<T>>((g, m, x) => g.Node("MaxPool", [x.Name], m.Forward(x.Sample), PoolAttributes(m)));
+        // PyTorch's (and our) default count_include_pad = true divides every window by its full size; ONNX's default is 0.
+        Add<AvgPool2d<T>>((g, m, x) => g.Node("AveragePool", [x.Name], m.Forward(x.Sample),
+            [.. PoolAttributes(m), OnnxAttribute.Int("count_include_pad", 1)]));
+        Add<AdaptiveAvgPool2d<T>>((g, m, x) => g.Node("GlobalAveragePool", [x.Name], m.Forward(x.Sample)));
+        Add<BatchNorm1d<T>>(BatchNorm);
+        Add<BatchNorm2d<T>>(BatchNorm);
+        Add<LayerNorm<T>>(LayerNorm);
+        Add<Embedding<T>>(Embedding);
         Add<Identity<T>>((g, m, x) => x);
         // The export runs in eval mode, where dropout is the identity.
         Add<Dropout<T>>((g, m, x) => x);
@@ -91,5 +104,61 @@ internal static class OnnxLayers<T> where T : unmanaged, IFloatingPointIeee754<T
         var shape = new long[a + 1];
         shape[a] = -1;
         return g.Node("Reshape", [x.Name, g.Int64Initializer("shape", shape)], y);
+    }
+
+    // Reshape to [0, …, 0, sizes…, trailing dimensions]: 0 copies an input axis (the dynamic batch among them).
+    private static OnnxValue<T> Unflatten(OnnxGraph<T> g, Unflatten<T> unflatten, OnnxValue<T> x)
+    {
+        int a = x.Shape.NormalizeAxis(unflatten.Axis, "Unflatten");
+        var shape = new List<long>();
+        for (int i = 0; i < a; i++) shape.Add(0);
+        foreach (int size in unflatten.Sizes) shape.Add(size);
+        for (int i = a + 1; i < x.Shape.Rank; i++) shape.Add(x.Shape[i]);
+        return g.Node("Reshape", [x.Name, g.Int64Initializer("shape", [.. shape])], unflatten.Forward(x.Sample));
+    }
+
+    // ONNX's pads list every spatial axis's start, then every axis's end: [top, left, bottom, right] in 2-D.
+    private static OnnxValue<T> Conv(OnnxGraph<T> g, OnnxValue<T> x, Tensor<T> y, Tensor<T> weight, Tensor<T>? bias, long[] kernel, long[] stride,
+        long[] padding, long[] dilation, int groups)
+    {
+        string w = g.Parameter(weight);
+        string[] inputs = bias is null ? [x.Name, w] : [x.Name, w, g.Parameter(bias)];
+        return g.Node("Conv", inputs, y, OnnxAttribute.Ints("kernel_shape", kernel), OnnxAttribute.Ints("strides", stride),
+            OnnxAttribute.Ints("pads", [.. padding, .. padding]), OnnxAttribute.Ints("dilations", dilation), OnnxAttribute.Int("group", groups));
+    }
+
+    private static OnnxAttribute[] PoolAttributes(Pool2d<T> pool) =>
+    [
+        OnnxAttribute.Ints("kernel_shape", pool.KernelSize.Height, pool.KernelSize.Width),
+        OnnxAttribute.Ints("strides", pool.Stride.Height, pool.Stride.Width),
+        OnnxAttribute.Ints("pads", pool.Padding.Height, pool.Padding.Width, pool.Padding.Height, pool.Padding.Width),
+    ];
+
+    // Evaluation mode (the export's): the running statistics as initializers. ONNX requires scale and bias, so a layer
+    // without affine parameters gets ones and zeros. ε is a 32-bit float attribute.
+    private static OnnxValue<T> BatchNorm(OnnxGraph<T> g, BatchNorm<T> norm, OnnxValue<T> x)
+    {
+        string scale = norm.Weight is { } w ? g.Parameter(w) : g.Initializer("weight", Tensor.Ones<T>(norm.NumFeatures));
+        string bias = norm.Bias is { } b ? g.Parameter(b) : g.Initializer("bias", Tensor.Zeros<T>(norm.NumFeatures));
+        return g.Node("BatchNormalization", [x.Name, scale, bias, g.Initializer("running_mean", norm.RunningMean), g.Initializer("running_var", norm.RunningVar)],
+            norm.Forward(x.Sample), OnnxAttribute.Float("epsilon", norm.Eps), OnnxAttribute.Float("momentum", 1 - norm.Momentum));
+    }
+
+    // LayerNormalization (opset 17) normalizes from `axis` to the end; its scale is required (ones without affine).
+    private static OnnxValue<T> LayerNorm(OnnxGraph<T> g, LayerNorm<T> norm, OnnxValue<T> x)
+    {
+        var shape = norm.NormalizedShape.ToArray();
+        string scale = norm.Weight is { } w ? g.Parameter(w) : g.Initializer("weight", Tensor.Ones<T>(shape));
+        string[] inputs = norm.Bias is { } b ? [x.Name, scale, g.Parameter(b)] : [x.Name, scale];
+        return g.Node("LayerNormalization", inputs, norm.Forward(x.Sample),
+            OnnxAttribute.Int("axis", x.Shape.Rank - shape.Length), OnnxAttribute.Float("epsilon", norm.Eps));
+    }
+
+    // The indices arrive as whole numbers in the model's float type (the graph input is float): Cast to int64, then
+    // Gather the weight's rows.
+    private static OnnxValue<T> Embedding(OnnxGraph<T> g, Embedding<T> embedding, OnnxValue<T> x)
+    {
+        var indices = g.Node("Cast", [x.Name], x.Sample, OnnxAttribute.Int("to", (long)Proto.TensorProto.Types.DataType.Int64));
+        return g.Node("Gather", [g.Parameter(embedding.Weight), indices.Name], embedding.Forward(x.Sample), OnnxAttribute.Int("axis", 0));
     }
 }

@@ -83,3 +83,54 @@ public sealed class Flatten<T>(int startAxis = 1) : Module<T> where T : unmanage
     /// <inheritdoc/>
     protected override string ExtraDescription => string.Create(CultureInfo.InvariantCulture, $"startAxis={StartAxis}");
 }
+
+/// <summary>
+/// Splits axis <see cref="Axis"/> into <see cref="Sizes"/> (torch.nn.Unflatten), as a view: with axis 1 and sizes
+/// [1, 28, 28], flat [N, 784] images become [N, 1, 28, 28] for a convolution. One size may be −1 (inferred).
+/// </summary>
+public sealed class Unflatten<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly int[] _sizes;
+
+    /// <summary>The axis split.</summary>
+    public int Axis { get; }
+
+    /// <summary>The sizes it is split into.</summary>
+    public IReadOnlyList<int> Sizes => _sizes;
+
+    /// <summary>Creates the layer.</summary>
+    public Unflatten(int axis, params int[] sizes)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        if (sizes.Length == 0 || sizes.Any(s => s == 0 || s < -1) || sizes.Count(s => s == -1) > 1)
+            throw new ArgumentException($"Unflatten: sizes must be positive (one may be −1), got [{string.Join(", ", sizes)}].");
+        Axis = axis;
+        _sizes = (int[])sizes.Clone();
+    }
+
+    /// <summary>The output shape for an input of <paramref name="input"/>.</summary>
+    public Shape OutputShape(Shape input)
+    {
+        int a = input.NormalizeAxis(Axis, "Unflatten");
+        var dims = new List<int>(input.Dimensions[..a].ToArray());
+        dims.AddRange(_sizes);
+        dims.AddRange(input.Dimensions[(a + 1)..].ToArray());
+        long known = _sizes.Where(s => s != -1).Aggregate(1L, (p, s) => p * s);
+        int size = input.Dimensions[a];
+        if (_sizes.Contains(-1) ? known == 0 || size % known != 0 : known != size)
+            throw new ArgumentException($"Unflatten: axis {Axis} of {input} has size {size}, which sizes [{string.Join(", ", _sizes)}] do not split.");
+        if (_sizes.Contains(-1)) dims[a + Array.IndexOf(_sizes, -1)] = (int)(size / known);
+        return new Shape(dims.ToArray());
+    }
+
+    /// <inheritdoc/>
+    public override Tensor<T> Forward(Tensor<T> x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return x.Reshape(OutputShape(x.Shape).Dimensions);
+    }
+
+    /// <inheritdoc/>
+    protected override string ExtraDescription =>
+        string.Create(CultureInfo.InvariantCulture, $"axis={Axis}, sizes=[{string.Join(", ", _sizes)}]");
+}

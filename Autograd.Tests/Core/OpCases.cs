@@ -209,7 +209,97 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("BceWithLogitsLoss Mean", [[3, 4], [3, 4]], x => x[0].BceWithLogitsLoss(x[1])),
         new("BceWithLogitsLoss Sum", [[3, 4], [3, 4]], x => x[0].BceWithLogitsLoss(x[1], Reduction.Sum)),
         new("BceWithLogitsLoss None", [[3, 4], [3, 4]], x => x[0].BceWithLogitsLoss(x[1], Reduction.None)),
+        // ---- convolution (issue #13): second order through ConvBackwardData / ConvBackwardWeight, whose rules are convolutions
+        new("Conv2d 3x3 pad 1", [[2, 2, 5, 5], [3, 2, 3, 3], [3]], x => x[0].Conv2d(x[1], x[2], padding: 1)),
+        new("Conv2d 3x3 no padding no bias", [[2, 3, 5, 4], [2, 3, 3, 3]], x => x[0].Conv2d(x[1])),
+        new("Conv2d stride 2 pad 1", [[1, 2, 7, 6], [3, 2, 3, 3], [3]], x => x[0].Conv2d(x[1], x[2], stride: 2, padding: 1)),
+        new("Conv2d stride (2,1) pad (0,2) kernel 3x2", [[1, 2, 6, 5], [2, 2, 3, 2], [2]], x => x[0].Conv2d(x[1], x[2], (2, 1), (0, 2), (1, 1))),
+        new("Conv2d dilation 2 pad 2", [[1, 2, 6, 6], [2, 2, 3, 3], [2]], x => x[0].Conv2d(x[1], x[2], padding: 2, dilation: 2)),
+        new("Conv2d dilation (1,2) stride 2", [[1, 1, 5, 8], [2, 1, 2, 3]], x => x[0].Conv2d(x[1], null, (2, 2), (1, 1), (1, 2))),
+        new("Conv2d groups 2", [[1, 4, 5, 5], [6, 2, 3, 3], [6]], x => x[0].Conv2d(x[1], x[2], padding: 1, groups: 2)),
+        new("Conv2d depthwise groups = channels", [[2, 3, 4, 4], [3, 1, 3, 3], [3]], x => x[0].Conv2d(x[1], x[2], padding: 1, groups: 3)),
+        new("Conv2d depthwise multiplier 2", [[1, 2, 4, 5], [4, 1, 3, 3]], x => x[0].Conv2d(x[1], null, padding: 1, groups: 2)),
+        new("Conv2d 1x1", [[2, 3, 4, 4], [2, 3, 1, 1], [2]], x => x[0].Conv2d(x[1], x[2])),
+        new("Conv2d 1x1 groups 3", [[1, 3, 3, 4], [6, 1, 1, 1], [6]], x => x[0].Conv2d(x[1], x[2], groups: 3)),
+        new("Conv2d 1x1 stride 2", [[1, 2, 5, 5], [3, 2, 1, 1]], x => x[0].Conv2d(x[1], null, stride: 2)),
+        new("Conv2d 1x1 pad 1", [[1, 2, 3, 3], [2, 2, 1, 1], [2]], x => x[0].Conv2d(x[1], x[2], padding: 1)),
+        new("Conv2d kernel 5x5 larger than 3x3 input, pad 2", [[1, 2, 3, 3], [2, 2, 5, 5], [2]], x => x[0].Conv2d(x[1], x[2], padding: 2)),
+        new("Conv2d kernel 4x4 on 2x2, pad 1", [[2, 1, 2, 2], [2, 1, 4, 4]], x => x[0].Conv2d(x[1], null, padding: 1)),
+        new("Conv2d batch 1 channel 1", [[1, 1, 4, 4], [1, 1, 3, 3], [1]], x => x[0].Conv2d(x[1], x[2])),
+        new("Conv2d in a nonlinear expression", [[2, 2, 4, 4], [2, 2, 3, 3], [2]], x => x[0].Conv2d(x[1], x[2], padding: 1).Mul(x[0].Sum()).Tanh()),
+        new("Conv1d k3 pad 1", [[2, 3, 8], [4, 3, 3], [4]], x => x[0].Conv1d(x[1], x[2], padding: 1)),
+        new("Conv1d stride 2 dilation 2 groups 3", [[1, 6, 11], [3, 2, 3], [3]], x => x[0].Conv1d(x[1], x[2], stride: 2, dilation: 2, groups: 3)),
+        new("Conv1d k1 no bias", [[2, 2, 5], [3, 2, 1]], x => x[0].Conv1d(x[1])),
+        // ---- pooling (issue #13). Max pooling is piecewise linear: its second derivative is 0 away from ties, and uniform
+        // random inputs have none (the finite differences move a value by 1e-6).
+        new("MaxPool2d 2x2", [[2, 3, 4, 4]], x => x[0].MaxPool2d(2)),
+        new("MaxPool2d 2x2 odd size", [[1, 2, 5, 7]], x => x[0].MaxPool2d(2)),
+        new("MaxPool2d 2x2 wide rows (vector path, OW > 16)", [[1, 2, 4, 36]], x => x[0].MaxPool2d(2)),
+        new("MaxPool2d 3x3 stride 2 pad 1 (overlapping)", [[1, 2, 5, 5]], x => x[0].MaxPool2d(3, stride: 2, padding: 1)),
+        new("MaxPool2d (2,3) stride (1,2)", [[2, 1, 4, 7]], x => x[0].MaxPool2d((2, 3), (1, 2), (0, 1))),
+        new("MaxPool2d kernel = input", [[2, 2, 3, 3]], x => x[0].MaxPool2d(3)),
+        new("AvgPool2d 2x2", [[2, 2, 4, 4]], x => x[0].AvgPool2d(2)),
+        new("AvgPool2d 3x3 stride 2 pad 1", [[1, 2, 5, 6]], x => x[0].AvgPool2d(3, stride: 2, padding: 1)),
+        new("AvgPool2d (2,3) stride (1,2)", [[1, 2, 4, 7]], x => x[0].AvgPool2d((2, 3), (1, 2), (1, 1))),
+        new("AvgPool2d squared", [[1, 2, 4, 4]], x => x[0].AvgPool2d(2).Square()),
+        new("AdaptiveAvgPool2d", [[2, 3, 3, 4]], x => x[0].AdaptiveAvgPool2d()),
+        new("AdaptiveAvgPool2d 1x1 plane", [[2, 2, 1, 1]], x => x[0].AdaptiveAvgPool2d()),
+        // ---- normalization (issue #13)
+        new("BatchNorm training [N, C]", [[4, 3], [3], [3]], x => x[0].BatchNorm(null, null, x[1], x[2], training: true)),
+        new("BatchNorm training [N, C, H, W]", [[2, 3, 2, 2], [3], [3]], x => x[0].BatchNorm(null, null, x[1], x[2], training: true)),
+        new("BatchNorm training with running stats", [[3, 2, 2, 1], [2], [2]],
+            x => x[0].BatchNorm(Tensor.Zeros<T>(2), Tensor.Ones<T>(2), x[1], x[2], training: true)),
+        new("BatchNorm training no affine", [[3, 2, 2, 1]], x => x[0].BatchNorm(null, null, training: true)),
+        new("BatchNorm training weight only", [[4, 2], [2]], x => x[0].BatchNorm(null, null, x[1], null, training: true)),
+        new("BatchNorm training bias only", [[4, 2], [2]], x => x[0].BatchNorm(null, null, null, x[1], training: true)),
+        new("BatchNorm training [N, C, L] eps 0.1", [[2, 2, 3], [2], [2]], x => x[0].BatchNorm(null, null, x[1], x[2], training: true, eps: 0.1)),
+        new("BatchNorm eval", [[3, 2, 2, 2], [2], [2]], x => x[0].BatchNorm(RunningMean, RunningVar, x[1], x[2])),
+        new("BatchNorm eval [N, C] no affine", [[3, 2]], x => x[0].BatchNorm(RunningMean, RunningVar)),
+        new("LayerNorm last axis", [[3, 5], [5], [5]], x => x[0].LayerNorm([5], x[1], x[2])),
+        new("LayerNorm two axes", [[2, 3, 4], [3, 4], [3, 4]], x => x[0].LayerNorm([3, 4], x[1], x[2])),
+        new("LayerNorm no affine", [[4, 6]], x => x[0].LayerNorm([6])),
+        new("LayerNorm weight only rank 1", [[5], [5]], x => x[0].LayerNorm([5], x[1])),
+        new("LayerNorm bias only", [[2, 4], [4]], x => x[0].LayerNorm([4], null, x[1])),
+        // ---- indexing (issue #13); repeated indices make gradients add up
+        new("IndexSelect axis 0 repeated", [[4, 3]], x => x[0].IndexSelect(0, [2, 0, 2])),
+        new("IndexSelect axis 1 rank 3", [[2, 4, 3]], x => x[0].IndexSelect(1, [3, 1])),
+        new("IndexSelect axis -1", [[3, 4]], x => x[0].IndexSelect(-1, [0, 3, 3, 1, 2])),
+        new("Gather axis 1", [[3, 4]], x => x[0].Gather(1, [0, 3, 1, 1, 2, 0])),
+        new("Gather axis 0 rank 3", [[3, 2, 2]], x => x[0].Gather(0, [2, 0, 1, 1, 0, 0, 2, 1])),
+        new("Gather axis -1 more than the axis", [[2, 2]], x => x[0].Gather(-1, [1, 0, 1, 1, 0, 0])),
+        new("Embedding", [[5, 3]], x => x[0].Embedding([4, 0, 4, 2])),
+        new("Embedding 2-D indices", [[5, 3]], x => x[0].Embedding([1, 2, 3, 0, 4, 1], 2, 3)),
+        new("Where", [[3, 4], [3, 4]], x => Ops.Where(Mask(3, 4), x[0], x[1])),
+        new("Where broadcast a column b row", [[3, 1], [4]], x => Ops.Where(Mask(3, 4), x[0], x[1])),
+        new("Where mask broadcast", [[2, 3], [2, 3]], x => Ops.Where(Mask(3), x[0], x[1])),
+        new("Where same tensor", [[2, 3]], x => Ops.Where(Mask(2, 3), x[0], x[0].Square())),
+        new("Stack axis 0", [[2, 3], [2, 3]], x => Ops.Stack(0, x[0], x[1])),
+        new("Stack axis 1", [[2, 3], [2, 3], [2, 3]], x => Ops.Stack(1, x[0], x[1], x[2])),
+        new("Stack axis -1 four inputs", [[2, 2], [2, 2], [2, 2], [2, 2]], x => Ops.Stack(-1, x[0], x[1], x[2], x[3])),
+        new("Stack same tensor twice", [[3]], x => Ops.Stack(0, x[0], x[0])),
+        new("Min all", [[3, 4]], x => x[0].Min()),
+        new("Min axis 0", [[3, 4]], x => x[0].Min(0)),
+        new("Min axis 1 keepDim", [[3, 4]], x => x[0].Min(1, keepDim: true)),
+        new("Min axis 1 rank 3", [[2, 3, 4]], x => x[0].Min(1)),
+        new("Min axis -1 rank 1", [[6]], x => x[0].Min(-1)),
+        new("Squeeze axis 1", [[3, 1, 4]], x => x[0].Squeeze(1)),
+        new("Squeeze all", [[1, 3, 1, 2]], x => x[0].Squeeze()),
+        new("Unsqueeze 0", [[3, 4]], x => x[0].Unsqueeze(0)),
+        new("Unsqueeze -1", [[3, 4]], x => x[0].Unsqueeze(-1).Mul(x[0].Unsqueeze(1))),
     ];
+
+    // Fixed running statistics of the evaluation-mode BatchNorm rows, and the masks of the Where rows (1 at every
+    // third element).
+    private static readonly Tensor<T> RunningMean = Tensor.FromArray([C(0.5), C(-0.25)], 2);
+    private static readonly Tensor<T> RunningVar = Tensor.FromArray([C(1.5), C(0.75)], 2);
+
+    private static Tensor<T> Mask(params int[] shape)
+    {
+        var mask = Tensor.Zeros<T>(shape);
+        var m = mask.AsSpan();
+        for (int i = 0; i < m.Length; i += 3) m[i] = T.One;
+        return mask;
+    }
 
     public static OpCase<T> Get(string name) => All.Single(c => c.Name == name);
 }

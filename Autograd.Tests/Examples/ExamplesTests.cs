@@ -160,6 +160,34 @@ public class ExamplesTests
         }
     }
 
+    [TestCase("cnn")]
+    [TestCase("cnn-bn")]
+    public void CnnTakesThreeChannelsFromCifarFormatBatches(string name)
+    {
+        using var dir = new TempDir();
+        foreach (var (file, i) in Cifar10Reader.TrainFiles.Select((f, i) => (f, i)))
+            File.WriteAllBytes(dir.File(file), DataTestFiles.CifarRecords(16, firstIndex: i * 16));
+        File.WriteAllBytes(dir.File(Cifar10Reader.TestFile), DataTestFiles.CifarRecords(20, firstIndex: 1000));
+        var recipe = Models.All.Single(r => r.Name == name) with { Epochs = 2, BatchSize = 16 };
+        var data = DataSources.Load(dir.Path, recipe);
+        var trainer = new Trainer(recipe, data, TextWriter.Null);
+        trainer.Run();
+        var model = (Sequential<float>)trainer.Model!;
+        Assert.That(((Conv2d<float>)model[1]).InChannels, Is.EqualTo(3));
+        Assert.That(((Unflatten<float>)model[0]).Sizes, Is.EqualTo(new[] { 3, 32, 32 }));
+        Assert.That(trainer.History.Select(e => e.TrainLoss), Has.All.Matches<double>(double.IsFinite));
+    }
+
+    [Test]
+    public void CnnLearnsTheDigits()
+    {
+        var recipe = Models.CnnRecipe with { Epochs = 2 };
+        var trainer = new Trainer(recipe, Small(recipe, 2000, 500), TextWriter.Null);
+        trainer.Run();
+        Assert.That(trainer.TestAccuracy, Is.GreaterThan(0.85), "two epochs on 2,000 digits");
+        Assert.That(trainer.History[1].TrainLoss, Is.LessThan(trainer.History[0].TrainLoss));
+    }
+
     [Test]
     public void GradCheckDemoAgreesWithTheTape()
     {

@@ -13,9 +13,9 @@ namespace Autograd.Tests.Hardening;
 /// </summary>
 public class OpSweepTests
 {
-    // Empty, rank-0, vector, matrices in both orientations: every pairing of two of these is either broadcastable,
+    // Empty, rank-0, vector, matrices in both orientations (one with a size-1 axis): every pairing of two of these is either broadcastable,
     // matrix-compatible, or a mismatch the op must report.
-    private static readonly int[][] TensorShapes = [[], [0], [2, 0], [3], [2, 3], [3, 2]];
+    private static readonly int[][] TensorShapes = [[], [0], [2, 0], [3], [2, 3], [3, 2], [1, 3]];
 
     // How to build each kind of parameter. The key is the parameter's type in the op's generic definition
     // ("T" for the element type); the sweep fails naming any parameter type missing here, so a new op with a new kind
@@ -43,7 +43,21 @@ public class OpSweepTests
 
     // Ops that cannot be called through the table above, each with the reason. Keep it empty unless an op truly cannot be
     // driven generically; cover an exempted op by a hand-written test.
-    private static readonly Dictionary<string, string> Exempt = new();
+    private static readonly Dictionary<string, string> Exempt = new()
+    {
+        // The convolution, pooling and normalization ops take [N, C, H, W]-like inputs whose axes must agree with each
+        // other and (int, int) tuples; the indexing ops take index spans after the tensor. The table above cannot build
+        // a working call for them yet (a follow-up: rank-3/4 shapes, tuples, spans in any position); their bad inputs
+        // are tested by hand in Autograd.Tests/Core/ConvolutionOpTests.cs and IndexingAndPoolingOpTests.cs and
+        // Autograd.Tests/Nn/NormalizationLayerTests.cs.
+        ["Conv2d"] = "shapes and tuples the table cannot build", ["Conv1d"] = "shapes the table cannot build",
+        ["MaxPool2d"] = "rank-4 input and tuples", ["AvgPool2d"] = "rank-4 input and tuples", ["AdaptiveAvgPool2d"] = "rank-4 input",
+        ["LayerNorm"] = "a span parameter after the tensor", ["IndexSelect"] = "a span parameter after the tensor",
+        ["Gather"] = "a span parameter after the tensor", ["Embedding"] = "span parameters after the tensor",
+        // Where's mask is a tensor that gets no gradient by design, which the sweep's every-input-gets-a-gradient check
+        // does not know; its rows in the op table check it.
+        ["Where"] = "a non-differentiable mask input",
+    };
 
     public static IEnumerable<TestCaseData> OpMethods() =>
         typeof(Ops).GetMethods(BindingFlags.Public | BindingFlags.Static)

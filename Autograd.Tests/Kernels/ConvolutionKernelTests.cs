@@ -198,7 +198,7 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>The convolution written out directly from its definition, in float64, and its adjoints.</summary>
-    private static class Reference
+    internal static class Reference
     {
         // Calls visit(x index, weight index, y index) for every kernel tap that lands inside the input (not in the padding).
         private static void ForEachTap(ConvGeometry g, Action<int, int, int> visit)

@@ -52,4 +52,36 @@ public class AllocationTests
         TestContext.Out.WriteLine($"core ops: {core} bytes/step, through Nn: {nn} bytes/step");
         Assert.That(nn, Is.LessThanOrEqualTo(core));
     }
+
+    /// <summary>
+    /// A steady-state training step of the Examples' CNN (convolutions, max pooling, BatchNorm, SGD with momentum) inside a
+    /// TensorScope allocates no data buffers: only the Tensor object of each op result (views included) and BatchNorm's
+    /// saved statistics. Convolution scratch, gradients, pooling indices and nodes are pooled or reused. The bound allows
+    /// 128 bytes per object; one leaked buffer of the smallest activation ([16, 64, 7, 7] floats, 200 KB) would exceed it.
+    /// </summary>
+    [TestCase(false, 11)]
+    [TestCase(true, 15)]
+    public void ACnnTrainingStepAllocatesOnlyTensorObjects(bool batchNorm, int objects)
+    {
+        var saved = Parallelism.MaxThreads;
+        Parallelism.MaxThreads = 1;
+        try
+        {
+            var rng = new Rng(1);
+            var model = Autograd.Examples.Training.Models.Cnn(784, 10, batchNorm, rng);
+            var optimizer = new Sgd<float>(model.Parameters(), lr: 0.01, momentum: 0.9);
+            var x = Tensor.Uniform<float>(new Shape(16, 784), 0, 1, rng);
+            var labels = Enumerable.Range(0, 16).Select(i => i % 10).ToArray();
+            long bytes = BytesPerStep(() =>
+            {
+                using var scope = TensorScope.Begin();
+                optimizer.ZeroGrad();
+                model.Forward(x).CrossEntropy(labels).Backward();
+                optimizer.Step();
+            });
+            TestContext.Out.WriteLine($"cnn{(batchNorm ? "-bn" : "")}: {bytes} bytes per step ({objects} tensor objects)");
+            Assert.That(bytes, Is.LessThanOrEqualTo(128 * (objects + 1)));
+        }
+        finally { Parallelism.MaxThreads = saved; }
+    }
 }

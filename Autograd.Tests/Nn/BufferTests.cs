@@ -1,23 +1,20 @@
-using System.Text;
 using Autograd.Nn;
-using Autograd.Tests.Resume;
 
 namespace Autograd.Tests.Nn;
 
 /// <summary>
-/// Module buffers: non-trainable named state saved under PyTorch's state_dict names. BatchNorm itself is not part of the
-/// library yet, so the tests use <see cref="TestBatchNorm{T}"/>, the smallest module with BatchNorm1d's state and semantics
-/// (defined beside the resume run, which trains it too).
+/// Module buffers: non-trainable named state saved under PyTorch's state_dict names, through the library's
+/// <see cref="BatchNorm1d{T}"/> (running_mean, running_var, num_batches_tracked).
 /// </summary>
 public class BufferTests
 {
     private static Sequential<T> Net<T>(ulong seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Rng(seed);
-        return new Sequential<T>(new Linear<T>(4, 3, rng: rng), new TestBatchNorm<T>(3), new ReLU<T>(), new Linear<T>(3, 2, rng: rng));
+        return new Sequential<T>(new Linear<T>(4, 3, rng: rng), new BatchNorm1d<T>(3), new ReLU<T>(), new Linear<T>(3, 2, rng: rng));
     }
 
-    private static TestBatchNorm<T> Norm<T>(Sequential<T> net) where T : unmanaged, IFloatingPointIeee754<T> => (TestBatchNorm<T>)net[1];
+    private static BatchNorm1d<T> Norm<T>(Sequential<T> net) where T : unmanaged, IFloatingPointIeee754<T> => (BatchNorm1d<T>)net[1];
 
     private string _dir = "";
 
@@ -43,7 +40,7 @@ public class BufferTests
     [Test]
     public void TrainingUpdatesTheRunningStatisticsAndEvaluationUsesThem()
     {
-        var norm = new TestBatchNorm<double>(2);
+        var norm = new BatchNorm1d<double>(2);
         var x = Tensor.FromArray(new[] { 1.0, 10, 3, 20, 8, 60 }, 3, 2);   // column means 4 and 30, unbiased variances 13 and 700
         norm.Forward(x);
         Assert.That(norm.RunningMean.ToArray(), Is.EqualTo(new[] { 0.9 * 0 + 0.1 * 4, 0.1 * 30 }).Within(1e-12));
@@ -73,7 +70,7 @@ public class BufferTests
         optimizer.Step();
         Assert.That(Norm(net).RunningMean.Grad, Is.Null);
         Assert.That(Norm(net).RunningMean.ToArray(), Is.EqualTo(running));
-        Assert.That(Norm(net).Weight.Grad, Is.Not.Null);
+        Assert.That(Norm(net).Weight!.Grad, Is.Not.Null);
     }
 
     private sealed class Misregistering : Module<float>
@@ -126,20 +123,10 @@ public class BufferTests
             ("3.weight", "F32", [2, 3], Floats([1f, 2f, 3f, 4f, 5f, 6f])),
             ("3.bias", "F32", [2], Floats([-2f, 2f])),
         };
-        var json = new StringBuilder("""{"__metadata__":{"format":"pt"}""");
-        var data = new List<byte>();
-        foreach (var (name, dtype, shape, bytes) in entries)
-        {
-            json.Append($$""","{{name}}":{"dtype":"{{dtype}}","shape":[{{string.Join(",", shape)}}],"data_offsets":[{{data.Count}},{{data.Count + bytes.Length}}]}""");
-            data.AddRange(bytes);
-        }
-        json.Append('}');
-        var header = Encoding.UTF8.GetBytes(json.ToString()).ToList();
-        while (header.Count % 8 != 0) header.Add((byte)' ');
-        return [.. BitConverter.GetBytes((ulong)header.Count), .. header, .. data];   // the test machine is little-endian
+        return PyTorchStateDict.File(entries);
     }
 
-    private static byte[] Floats(IEnumerable<float> values) => values.SelectMany(BitConverter.GetBytes).ToArray();
+    private static byte[] Floats(IEnumerable<float> values) => PyTorchStateDict.Floats(values);
 
     [Test]
     public void APyTorchStateDictLoadsOneToOne()
@@ -152,7 +139,7 @@ public class BufferTests
 
         Assert.That(metadata, Is.EqualTo(new Dictionary<string, string> { ["format"] = "pt" }));
         Assert.That(((Linear<float>)net[0]).Weight.ToArray(), Is.EqualTo(Enumerable.Range(0, 12).Select(i => 0.25f * i - 1).ToArray()));
-        Assert.That(Norm(net).Weight.ToArray(), Is.EqualTo(new[] { 1.5f, 2f, 0.75f }));
+        Assert.That(Norm(net).Weight!.ToArray(), Is.EqualTo(new[] { 1.5f, 2f, 0.75f }));
         Assert.That(Norm(net).RunningMean.ToArray(), Is.EqualTo(new[] { -1f, 0f, 2.5f }));
         Assert.That(Norm(net).RunningVar.ToArray(), Is.EqualTo(new[] { 4f, 0.25f, 9f }));
         Assert.That(Norm(net).NumBatchesTracked.Value, Is.EqualTo(tracked));

@@ -289,4 +289,91 @@ public class OnnxExportTests
         Assert.Throws<NotSupportedException>(() => Models.Residual.Model(784, 10, new Rng(1)).ExportOnnx(refused, Digits(0, 1)));
         Assert.That(File.Exists(refused), Is.False);
     }
+
+    // ---- the convolutional layers (issue #13)
+
+    // Trains a few steps first so that BatchNorm's running statistics and the biases are not their initial values.
+    private static Sequential<float> Trained(Sequential<float> model, int features, int steps = 3)
+    {
+        var rng = new Rng(13);
+        var optimizer = new Sgd<float>(model.Parameters(), lr: 0.01, momentum: 0.9);
+        for (int i = 0; i < steps; i++)
+        {
+            var x = Tensor.Uniform<float>(new Shape(8, features), 0, 1, rng);
+            optimizer.ZeroGrad();
+            var y = model.Forward(x);
+            y.CrossEntropy(Enumerable.Range(0, 8).Select(i => i % y.Shape[1]).ToArray()).Backward();
+            optimizer.Step();
+        }
+        return model;
+    }
+
+    [TestCase("cnn")]
+    [TestCase("cnn-bn")]
+    public void TheExamplesCnnsMatchOnDigits(string name)
+    {
+        var model = (Sequential<float>)Models.All.Single(r => r.Name == name).Model(784, 10, new Rng(3));
+        Trained(model, 784);
+        var proto = ModelProto.Parser.ParseFrom(model.ToOnnx(Digits(0, 1)));
+        var expected = name == "cnn"
+            ? new[] { "Reshape", "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm" }
+            : ["Reshape", "Conv", "BatchNormalization", "Relu", "MaxPool", "Conv", "BatchNormalization", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm"];
+        Assert.That(proto.Graph.Node.Select(n => n.OpType), Is.EqualTo(expected));
+        if (name == "cnn-bn")
+            Assert.That(proto.Graph.Initializer.Select(t => t.Name), Does.Contain("2.running_mean").And.Contain("6.running_var"));
+        ExportAndCompare(model, Digits(0, 1), [Digits(1, 1), Digits(2, 5), Digits(9, 33)], Float32Tolerance);
+    }
+
+    [Test]
+    public void StridedDilatedGroupedConvolutionsPoolingAndBatchNormWithoutAffineMatch()
+    {
+        var rng = new Rng(14);
+        var model = new Sequential<float>(
+            new Conv2d<float>(4, 6, (3, 2), (2, 1), (1, 1), (1, 2), groups: 2, rng: rng), new BatchNorm2d<float>(6, affine: false), new ReLU<float>(),
+            new Conv2d<float>(6, 6, 3, padding: 1, groups: 6, bias: false, rng: rng), new AvgPool2d<float>(3, stride: 2, padding: 1),
+            new Conv2d<float>(6, 5, 1, rng: rng), new MaxPool2d<float>((2, 3), (1, 2), (1, 1)), new AdaptiveAvgPool2d<float>(), new Flatten<float>());
+        Trained(new Sequential<float>(new Unflatten<float>(1, 4, 9, 8), model), 4 * 9 * 8);
+        ExportAndCompare(model, Normal<float>(rng, 2, 4, 9, 8), [Normal<float>(rng, 1, 4, 9, 8), Normal<float>(rng, 5, 4, 9, 8)], Float32Tolerance);
+    }
+
+    [Test]
+    public void Conv1dBatchNorm1dAndLayerNormMatch()
+    {
+        var rng = new Rng(15);
+        var model = new Sequential<float>(
+            new Conv1d<float>(3, 8, 5, stride: 2, padding: 2, dilation: 1, rng: rng), new BatchNorm1d<float>(8), new Tanh<float>(),
+            new LayerNorm<float>(new[] { 8, 10 }), new Conv1d<float>(8, 4, 3, groups: 4, rng: rng), new LayerNorm<float>(8, elementwiseAffine: false),
+            new Flatten<float>(), new BatchNorm1d<float>(32));
+        Trained(new Sequential<float>(new Unflatten<float>(1, 3, 20), model), 60);
+        ExportAndCompare(model, Normal<float>(rng, 2, 3, 20), [Normal<float>(rng, 1, 3, 20), Normal<float>(rng, 6, 3, 20)], Float32Tolerance);
+    }
+
+    [Test]
+    public void EmbeddingIsACastAndAGatherOfItsRows()
+    {
+        var rng = new Rng(16);
+        var model = new Sequential<float>(new Embedding<float>(7, 4, rng), new Flatten<float>(), new Linear<float>(12, 2, rng: rng));
+        var tokens = (int n) => Tensor.FromArray(Enumerable.Range(0, 3 * n).Select(i => (float)(i * 5 % 7)).ToArray(), n, 3);
+        var proto = ModelProto.Parser.ParseFrom(model.ToOnnx(tokens(1)));
+        Assert.That(proto.Graph.Node.Select(n => n.OpType).Take(2), Is.EqualTo(new[] { "Cast", "Gather" }));
+        ExportAndCompare(model, tokens(1), [tokens(2), tokens(9)], Float32Tolerance);
+    }
+
+    // ONNX Runtime's CPU provider has no double-precision Conv, AveragePool or GlobalAveragePool: the float64 file is checked for its types, and a float64
+    // network of the other new layers is run.
+    [Test]
+    public void Float64ConvolutionalModelsExportDoublesAndTheirNormalizationAndPoolingMatch()
+    {
+        var rng = new Rng(17);
+        var conv = new Sequential<double>(new Conv2d<double>(2, 3, 3, padding: 1, rng: rng), new BatchNorm2d<double>(3));
+        var proto = ModelProto.Parser.ParseFrom(conv.ToOnnx(Normal<double>(rng, 2, 2, 6, 6)));
+        Assert.That(proto.Graph.Initializer.Select(t => t.DataType), Is.All.EqualTo((int)TensorProto.Types.DataType.Double));
+        Assert.That(proto.Graph.Node.Select(n => n.OpType), Is.EqualTo(new[] { "Conv", "BatchNormalization" }));
+
+        var model = new Sequential<double>(
+            new BatchNorm2d<double>(2), new ReLU<double>(), new MaxPool2d<double>(2),
+            new LayerNorm<double>(new[] { 2, 3, 3 }), new Flatten<double>(), new Linear<double>(18, 4, rng: rng));
+        model.Forward(Normal<double>(rng, 6, 2, 6, 6));   // a training step's running statistics
+        ExportAndCompare(model, Normal<double>(rng, 2, 2, 6, 6), [Normal<double>(rng, 3, 2, 6, 6)], Float64Tolerance);
+    }
 }

@@ -91,6 +91,33 @@ internal static class ReadmeSample
         #endregion
         return (d2u, hessian, hv);
     }
+
+    /// <summary>The README's convolutional network: one training step on <paramref name="x"/>, then saved to <paramref name="path"/>.</summary>
+    public static Sequential<float> Cnn(Tensor<float> x, int[] labels, string path)
+    {
+        var rng = new Rng(seed: 1);
+        #region cnn
+        var cnn = new Sequential<float>(
+            new Unflatten<float>(1, 1, 28, 28),                      // [N, 784] → [N, 1, 28, 28]
+            new Conv2d<float>(1, 32, kernelSize: 3, padding: 1, rng: rng), new BatchNorm2d<float>(32), new ReLU<float>(),
+            new MaxPool2d<float>(2),                                  // → [N, 32, 14, 14]
+            new Conv2d<float>(32, 64, kernelSize: 3, padding: 1, rng: rng), new BatchNorm2d<float>(64), new ReLU<float>(),
+            new MaxPool2d<float>(2),                                  // → [N, 64, 7, 7]
+            new Flatten<float>(),                                     // → [N, 3136]
+            new Linear<float>(3136, 128, rng: rng), new ReLU<float>(),
+            new Linear<float>(128, 10, rng: rng));
+        var optimizer = new Sgd<float>(cnn.Parameters(), lr: 0.05, momentum: 0.9);
+        using (TensorScope.Begin())                                   // a training step, as for any network
+        {
+            optimizer.ZeroGrad();
+            cnn.Forward(x).CrossEntropy(labels).Backward();           // BatchNorm updates its running statistics
+            optimizer.Step();
+        }
+        cnn.Eval();                                                   // BatchNorm now normalizes with them
+        cnn.Save(path);   // PyTorch's state_dict names: "1.weight", "2.running_mean", "2.num_batches_tracked", …
+        #endregion
+        return cnn;
+    }
 }
 
 /// <summary>The README's custom-function sample.</summary>

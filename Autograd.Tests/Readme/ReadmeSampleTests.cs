@@ -98,4 +98,22 @@ public class ReadmeSampleTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    [Test]
+    public void CnnSampleTrainsAStepAndSavesUnderPyTorchsNames()
+    {
+        var (train, _) = Autograd.Nn.Data.BundledDigits.Load<float>();
+        var batch = train.Subset(Enumerable.Range(0, 16).ToArray());
+        string path = Path.Combine(Path.GetTempPath(), $"readme-cnn-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var cnn = ReadmeSample.Cnn(batch.FeaturesTensor(), batch.Labels, path);
+            Assert.That(cnn.IsTraining, Is.False);
+            Assert.That(cnn.Forward(batch.FeaturesTensor()).Shape, Is.EqualTo(new Shape(16, 10)));
+            var names = Autograd.Nn.SafeTensors.ReadHeader(path).Tensors.Select(t => t.Name).ToArray();
+            Assert.That(names, Does.Contain("1.weight").And.Contain("2.running_mean").And.Contain("2.num_batches_tracked").And.Contain("12.bias"));
+            Assert.That(((Autograd.Nn.BatchNorm2d<float>)cnn[2]).NumBatchesTracked.Value, Is.EqualTo(1));
+        }
+        finally { File.Delete(path); }
+    }
 }

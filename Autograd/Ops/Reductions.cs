@@ -134,30 +134,38 @@ public static partial class Ops
         }
     }
 
-    // ---- Max and ArgMax. Tie rule: the gradient (and ArgMax) goes to the FIRST element of a slice equal to its maximum,
-    // like PyTorch's max(dim). +0 and −0 count as equal; a slice holding NaN has maximum NaN and its first NaN wins.
-    // Backward recovers that index by scanning the input for the saved output value, so nothing is allocated per step.
+    // ---- Max, Min, ArgMax and ArgMin. Tie rule: the gradient (and ArgMax/ArgMin) goes to the FIRST element of a slice
+    // equal to its extremum, like PyTorch's max(dim) and min(dim). +0 and −0 count as equal; a slice holding NaN has
+    // extremum NaN and its first NaN wins. Backward recovers that index by scanning the input for the saved output value,
+    // so nothing is allocated per step (and one node type serves both: it needs only the value).
 
     /// <summary>The largest element, as a rank-0 tensor; its gradient goes to the first maximal element.</summary>
-    public static Tensor<T> Max<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Max<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => ExtremumAll("Max", x, minimum: false);
+
+    /// <summary>The smallest element, as a rank-0 tensor; its gradient goes to the first minimal element.</summary>
+    public static Tensor<T> Min<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T> => ExtremumAll("Min", x, minimum: true);
+
+    private static Tensor<T> ExtremumAll<T>(string op, Tensor<T> x, bool minimum) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (x.Length == 0) throw new ArgumentException($"Max: the tensor of shape {x.Shape} is empty; the maximum of no elements is undefined.", nameof(x));
+        if (x.Length == 0) throw new ArgumentException($"{op}: the tensor of shape {x.Shape} is empty; the {Extremum(minimum)} of no elements is undefined.", nameof(x));
         var y = Tensor<T>.Uninitialized(Shape.Scalar);
-        y.AsSpan()[0] = TensorPrimitives.Max(x.AsReadOnlySpan());
-        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<MaxAllNode<T>>("Max", y, x);
-        else Autodiff<T>.CheckForward("Max", y);
+        y.AsSpan()[0] = minimum ? TensorPrimitives.Min(x.AsReadOnlySpan()) : TensorPrimitives.Max(x.AsReadOnlySpan());
+        if (Autodiff<T>.ShouldRecord(x)) Autodiff<T>.Record<ExtremumAllNode<T>>(op, y, x);
+        else Autodiff<T>.CheckForward(op, y);
         return y;
     }
 
-    // max: grad at the first maximal element
-    private sealed class MaxAllNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    private static string Extremum(bool minimum) => minimum ? "minimum" : "maximum";
+
+    // max (min): grad at the first element equal to the result
+    private sealed class ExtremumAllNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         internal override void Rule(Tensor<T> g, BackwardPass<T> pass)
         {
             var x = Input(0);
             var mask = Tensor.Zeros<T>(x.Shape.Dimensions);
-            mask.AsSpan()[FirstIndexOf(x.AsReadOnlySpan(), 0, x.Length, 1, Output.AsReadOnlySpan()[0])] = T.One;
+            mask.AsSpan()[FirstIndexOf(Name, x.AsReadOnlySpan(), 0, x.Length, 1, Output.AsReadOnlySpan()[0])] = T.One;
             pass.Add(x, g.Mul(mask));
         }
 
@@ -166,7 +174,7 @@ public static partial class Ops
         {
             if (!pass.TryGrad(Input(0), out var gx)) return;
             var x = Input(0).AsReadOnlySpan();
-            gx[FirstIndexOf(x, 0, x.Length, 1, Output.AsReadOnlySpan()[0])] += gy[0];
+            gx[FirstIndexOf(Name, x, 0, x.Length, 1, Output.AsReadOnlySpan()[0])] += gy[0];
         }
     }
 
@@ -174,25 +182,35 @@ public static partial class Ops
     /// The maximum over <paramref name="axis"/>; keeps it as size 1 if <paramref name="keepDim"/>. The gradient of each
     /// slice goes to its first maximal element (the element <see cref="ArgMax{T}"/> returns).
     /// </summary>
-    public static Tensor<T> Max<T>(this Tensor<T> x, int axis, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Max<T>(this Tensor<T> x, int axis, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ExtremumAlong("Max", x, axis, keepDim, minimum: false);
+
+    /// <summary>
+    /// The minimum over <paramref name="axis"/>; keeps it as size 1 if <paramref name="keepDim"/>. The gradient of each
+    /// slice goes to its first minimal element (the element <see cref="ArgMin{T}"/> returns).
+    /// </summary>
+    public static Tensor<T> Min<T>(this Tensor<T> x, int axis, bool keepDim = false) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ExtremumAlong("Min", x, axis, keepDim, minimum: true);
+
+    private static Tensor<T> ExtremumAlong<T>(string op, Tensor<T> x, int axis, bool keepDim, bool minimum) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        int a = x.Shape.NormalizeAxis(axis, "Max");
+        int a = x.Shape.NormalizeAxis(axis, op);
         if (x.Shape.Dimensions[a] == 0)
-            throw new ArgumentException($"Max: axis {axis} of shape {x.Shape} has size 0; the maximum of no elements is undefined.", nameof(axis));
+            throw new ArgumentException($"{op}: axis {axis} of shape {x.Shape} has size 0; the {Extremum(minimum)} of no elements is undefined.", nameof(axis));
         var y = Tensor<T>.Uninitialized(ReducedShape(x.Shape, 1 << a, keepDim));
-        MaxAxis(x.AsReadOnlySpan(), x.Shape.Product(0, a), x.Shape.Dimensions[a], x.Shape.Product(a + 1, x.Rank), y.AsSpan());
+        ExtremumAxis(x.AsReadOnlySpan(), x.Shape.Product(0, a), x.Shape.Dimensions[a], x.Shape.Product(a + 1, x.Rank), y.AsSpan(), minimum);
         if (Autodiff<T>.ShouldRecord(x))
         {
-            var node = Autodiff<T>.Record<MaxAxisNode<T>>("Max", y, x);
+            var node = Autodiff<T>.Record<ExtremumAxisNode<T>>(op, y, x);
             node.Axis = a;
         }
-        else Autodiff<T>.CheckForward("Max", y);
+        else Autodiff<T>.CheckForward(op, y);
         return y;
     }
 
-    // max(axis): grad at each slice's first maximal element
-    private sealed class MaxAxisNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
+    // max(axis) (min(axis)): grad at each slice's first element equal to its result
+    private sealed class ExtremumAxisNode<T> : Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public int Axis;
 
@@ -201,7 +219,7 @@ public static partial class Ops
             var x = Input(0);
             var mask = Tensor.Zeros<T>(x.Shape.Dimensions);
             var m = mask.AsSpan();
-            for (int k = 0; k < Output.Length; k++) m[ArgMaxOf(k)] = T.One;
+            for (int k = 0; k < Output.Length; k++) m[ExtremumOf(k)] = T.One;
             pass.Add(x, g.Reshape(ReducedShape(x.Shape, 1 << Axis, keepDim: true).Dimensions).Mul(mask));
         }
 
@@ -209,16 +227,16 @@ public static partial class Ops
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
             if (!pass.TryGrad(Input(0), out var gx)) return;
-            for (int k = 0; k < gy.Length; k++) gx[ArgMaxOf(k)] += gy[k];
+            for (int k = 0; k < gy.Length; k++) gx[ExtremumOf(k)] += gy[k];
         }
 
-        // The flat index in the input of the first maximal element of slice k (k runs over the output's elements).
-        private int ArgMaxOf(int k)
+        // The flat index in the input of the first extremal element of slice k (k runs over the output's elements).
+        private int ExtremumOf(int k)
         {
             var shape = Input(0).Shape;
             int n = shape.Dimensions[Axis], inner = shape.Product(Axis + 1, shape.Rank);
             int start = k / inner * n * inner + k % inner;
-            return start + FirstIndexOf(Input(0).AsReadOnlySpan(), start, n, inner, Output.AsReadOnlySpan()[k]) * inner;
+            return start + FirstIndexOf(Name, Input(0).AsReadOnlySpan(), start, n, inner, Output.AsReadOnlySpan()[k]) * inner;
         }
     }
 
@@ -226,29 +244,38 @@ public static partial class Ops
     /// The index along <paramref name="axis"/> of the first maximal element of every slice (no gradient), in row-major
     /// order of the shape without that axis: for logits [N, C] and axis −1, the predicted class of each row.
     /// </summary>
-    public static int[] ArgMax<T>(this Tensor<T> x, int axis) where T : unmanaged, IFloatingPointIeee754<T>
+    public static int[] ArgMax<T>(this Tensor<T> x, int axis) where T : unmanaged, IFloatingPointIeee754<T> => ArgExtremum("ArgMax", x, axis, minimum: false);
+
+    /// <summary>
+    /// The index along <paramref name="axis"/> of the first minimal element of every slice (no gradient), in row-major
+    /// order of the shape without that axis.
+    /// </summary>
+    public static int[] ArgMin<T>(this Tensor<T> x, int axis) where T : unmanaged, IFloatingPointIeee754<T> => ArgExtremum("ArgMin", x, axis, minimum: true);
+
+    private static int[] ArgExtremum<T>(string op, Tensor<T> x, int axis, bool minimum) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);
-        int a = x.Shape.NormalizeAxis(axis, "ArgMax");
+        int a = x.Shape.NormalizeAxis(axis, op);
         int outer = x.Shape.Product(0, a), n = x.Shape.Dimensions[a], inner = x.Shape.Product(a + 1, x.Rank);
         if (n == 0)
-            throw new ArgumentException($"ArgMax: axis {axis} of shape {x.Shape} has size 0; the maximum of no elements is undefined.", nameof(axis));
+            throw new ArgumentException($"{op}: axis {axis} of shape {x.Shape} has size 0; the {Extremum(minimum)} of no elements is undefined.", nameof(axis));
         var src = x.AsReadOnlySpan();
         var result = new int[outer * inner];
-        using var maxima = Scratch<T>.Rent(result.Length);
-        MaxAxis(src, outer, n, inner, maxima.Span);
+        using var extrema = Scratch<T>.Rent(result.Length);
+        ExtremumAxis(src, outer, n, inner, extrema.Span, minimum);
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
-                result[o * inner + i] = FirstIndexOf(src, o * n * inner + i, n, inner, maxima.Span[o * inner + i]);
+                result[o * inner + i] = FirstIndexOf(op, src, o * n * inner + i, n, inner, extrema.Span[o * inner + i]);
         return result;
     }
 
-    // dst[o, i] = max_j src[o, j, i]  (n ≥ 1)
-    private static void MaxAxis<T>(ReadOnlySpan<T> src, int outer, int n, int inner, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    // dst[o, i] = max_j (or min_j) src[o, j, i]  (n ≥ 1)
+    private static void ExtremumAxis<T>(ReadOnlySpan<T> src, int outer, int n, int inner, Span<T> dst, bool minimum) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (inner == 1)
         {
-            for (int o = 0; o < outer; o++) dst[o] = TensorPrimitives.Max(src.Slice(o * n, n));
+            for (int o = 0; o < outer; o++)
+                dst[o] = minimum ? TensorPrimitives.Min(src.Slice(o * n, n)) : TensorPrimitives.Max(src.Slice(o * n, n));
             return;
         }
         for (int o = 0; o < outer; o++)
@@ -256,20 +283,24 @@ public static partial class Ops
             var d = dst.Slice(o * inner, inner);
             var block = src.Slice(o * n * inner, n * inner);
             block[..inner].CopyTo(d);
-            for (int j = 1; j < n; j++) TensorPrimitives.Max(d, block.Slice(j * inner, inner), d);
+            for (int j = 1; j < n; j++)
+            {
+                if (minimum) TensorPrimitives.Min(d, block.Slice(j * inner, inner), d);
+                else TensorPrimitives.Max(d, block.Slice(j * inner, inner), d);
+            }
         }
     }
 
     // The position j in [0, n) of the first src[start + j·stride] equal to value (NaN matches NaN).
-    private static int FirstIndexOf<T>(ReadOnlySpan<T> src, int start, int n, int stride, T value) where T : unmanaged, IFloatingPointIeee754<T>
+    private static int FirstIndexOf<T>(string op, ReadOnlySpan<T> src, int start, int n, int stride, T value) where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool nan = T.IsNaN(value);
         for (int j = 0, p = start; j < n; j++, p += stride)
             if (src[p] == value || (nan && T.IsNaN(src[p]))) return j;
-        throw new InvalidOperationException($"Max: the maximum {value} is no longer in its slice; the input was modified in place after the forward pass.");
+        throw new InvalidOperationException($"{op}: the result {value} is no longer in its slice; the input was modified in place after the forward pass.");
     }
 
-    // ---- shared axis machinery (also used by Max and ArgMax)
+    // ---- shared axis machinery (also used by Max, Min, ArgMax and ArgMin)
 
     /// <summary>A bit mask of the normalized <paramref name="axes"/>, rejecting an empty list, duplicates and out-of-range axes.</summary>
     private static int AxesMask(string op, Shape shape, int[] axes)
@@ -335,7 +366,7 @@ public static partial class Ops
             int outer = shape.Product(0, i + 1);
             bool last = ++pass == runs;
             var target = last ? dst : (pass % 2 == 1 ? bufferA.Span : bufferB.Span)[..(outer * inner)];
-            if (max) MaxAxis(current, outer, n, inner, target);
+            if (max) ExtremumAxis(current, outer, n, inner, target, minimum: false);
             else SumAxis(current, outer, n, inner, target);
             current = target;
         }

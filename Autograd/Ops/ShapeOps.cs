@@ -63,6 +63,51 @@ public static partial class Ops
         return ViewAs("Flatten", x, new Shape(d));
     }
 
+    /// <summary>Removes axis <paramref name="axis"/>, which must have size 1, as a view: [N, 1, D] → [N, D] for axis 1.</summary>
+    public static Tensor<T> Squeeze<T>(this Tensor<T> x, int axis) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank == 0) throw new ArgumentException($"Squeeze: a scalar (shape {x.Shape}) has no axis to remove.");
+        int a = x.Shape.NormalizeAxis(axis, "Squeeze");
+        if (x.Shape.Dimensions[a] != 1)
+            throw new ArgumentException($"Squeeze: axis {axis} of shape {x.Shape} has size {x.Shape.Dimensions[a]}; only a size-1 axis can be removed.");
+        return ViewAs("Squeeze", x, x.Shape.Without(a));
+    }
+
+    /// <summary>Removes every size-1 axis, as a view: [1, 3, 1, 2] → [3, 2].</summary>
+    public static Tensor<T> Squeeze<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var s = x.Shape;
+        Span<int> d = stackalloc int[s.Rank];
+        int rank = 0;
+        foreach (int size in s.Dimensions) if (size != 1) d[rank++] = size;
+        return ViewAs("Squeeze", x, new Shape(d[..rank]));
+    }
+
+    /// <summary>
+    /// Inserts a size-1 axis at <paramref name="axis"/> of the result, as a view: [N, D] → [N, 1, D] for axis 1;
+    /// axis may be −1 (a new last axis) down to −(rank + 1).
+    /// </summary>
+    public static Tensor<T> Unsqueeze<T>(this Tensor<T> x, int axis) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return ViewAs("Unsqueeze", x, Unsqueezed("Unsqueeze", x.Shape, axis));
+    }
+
+    private static Shape Unsqueezed(string op, Shape s, int axis)
+    {
+        int rank = s.Rank + 1;
+        int a = axis < 0 ? axis + rank : axis;
+        if ((uint)a >= (uint)rank)
+            throw new ArgumentOutOfRangeException(nameof(axis), $"{op}: axis {axis} is out of range for inserting an axis into shape {s} (valid: {-rank} to {rank - 1}).");
+        if (rank > Shape.MaxRank)
+            throw new ArgumentException($"{op}: inserting an axis into {s} would exceed the maximum rank {Shape.MaxRank}.");
+        Span<int> d = stackalloc int[rank];
+        for (int i = 0, j = 0; i < rank; i++) d[i] = i == a ? 1 : s.Dimensions[j++];
+        return new Shape(d);
+    }
+
     private static Tensor<T> ViewAs<T>(string op, Tensor<T> x, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = x.View(shape);
@@ -435,6 +480,28 @@ public static partial class Ops
         }
         else Autodiff<T>.CheckForward("Concat", y);
         return y;
+    }
+
+    /// <summary>
+    /// Joins tensors of one shape along a new axis <paramref name="axis"/> of the result (torch.stack): n tensors of
+    /// [A, B] give [n, A, B] for axis 0. Backward hands each input its slice of the gradient.
+    /// </summary>
+    public static Tensor<T> Stack<T>(int axis, params Tensor<T>[] xs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(xs);
+        if (xs.Length == 0) throw new ArgumentException("Stack: needs at least one tensor, got none.", nameof(xs));
+        for (int i = 0; i < xs.Length; i++)
+            if (xs[i] is null) throw new ArgumentNullException(nameof(xs), $"Stack: tensor {i} of {xs.Length} is null.");
+        var first = xs[0].Shape;
+        for (int i = 1; i < xs.Length; i++)
+            if (xs[i].Shape != first)
+                throw new ArgumentException($"Stack: tensor {i} has shape {xs[i].Shape} but tensor 0 has shape {first}; stacked tensors must all have one shape.");
+        // A size-1 axis inserted into each (a view), then joined along it: Concat's gradient splits it back.
+        var shape = Unsqueezed("Stack", first, axis);
+        int a = axis < 0 ? axis + shape.Rank : axis;
+        var parts = new Tensor<T>[xs.Length];
+        for (int i = 0; i < xs.Length; i++) parts[i] = ViewAs("Unsqueeze", xs[i], shape);
+        return Concat(a, parts);
     }
 
     // concat: each input gets its block of the gradient
