@@ -48,7 +48,7 @@ public static class ResumableRun
             {
                 using (TensorScope.Begin())
                 {
-                    var loss = model.Forward(batch.X).CrossEntropy(batch.Labels);
+                    var loss = model.Forward(batch.X).CrossEntropyLoss(batch.Labels);
                     optimizer.ZeroGrad();
                     loss.Backward();
                     optimizer.Step();

@@ -19,7 +19,7 @@ internal static class GradCheckDemo
         var batch = train.Subset(Enumerable.Range(0, samples).ToArray());
         var x = batch.FeaturesTensor();
         var labels = batch.Labels;
-        double Loss() => model.Forward(x).CrossEntropy(labels).Item();
+        double Loss() => model.Forward(x).CrossEntropyLoss(labels).Item();
 
         log.WriteLine($"L3 network 784→20 ReLU→10, {model.ParameterCount:N0} parameters, cross-entropy on {samples} bundled digits, float64");
 
@@ -28,7 +28,7 @@ internal static class GradCheckDemo
         void TapeGradient()
         {
             model.ZeroGrad();
-            model.Forward(x).CrossEntropy(labels).Backward();
+            model.Forward(x).CrossEntropyLoss(labels).Backward();
         }
         for (var warm = Stopwatch.StartNew(); warm.ElapsedMilliseconds < 500;) TapeGradient();
         var tapeRuns = new List<TimeSpan>();

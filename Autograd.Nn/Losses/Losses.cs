@@ -12,7 +12,7 @@ public sealed class CrossEntropyLoss<T>(double labelSmoothing = 0, Reduction red
         : throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropyLoss: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
 
     /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> output, int[] labels) => output.CrossEntropy(labels, Reduction, LabelSmoothing);
+    public override Tensor<T> Forward(Tensor<T> output, int[] labels) => output.CrossEntropyLoss(labels, Reduction, LabelSmoothing);
 
     /// <inheritdoc/>
     public override Tensor<T> Forward(Tensor<T> output, Tensor<T> target)
@@ -80,7 +80,7 @@ public sealed class BceWithLogitsLoss<T>(Reduction reduction = Reduction.Mean) :
 }
 
 /// <summary>Loss functions not provided by the core ops, written as forward compositions of them.</summary>
-public static class LossFunctions
+internal static class LossFunctions
 {
     /// <summary>
     /// Per-row cross-entropy −Σ_c q_c·log softmax(logits)_c against class probabilities <paramref name="target"/> [N, C],

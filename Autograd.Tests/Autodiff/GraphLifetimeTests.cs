@@ -20,7 +20,7 @@ public class GraphLifetimeTests
         var w = Parameter(rng, 5, 4);
         var x = Tensor.Normal<double>(new Shape(6, 4), 0, 1, rng);
         int[] labels = [0, 1, 2, 3, 4, 0];
-        var a = x.Linear(w).CrossEntropy(labels);
+        var a = x.Linear(w).CrossEntropyLoss(labels);
         var b = x.Linear(w).Sum();
         a.Backward();
         var afterA = w.Grad!.ToArray();
@@ -29,7 +29,7 @@ public class GraphLifetimeTests
 
         // Each loss alone, for reference.
         w.Grad = null;
-        x.Linear(w).CrossEntropy(labels).Backward();
+        x.Linear(w).CrossEntropyLoss(labels).Backward();
         var onlyA = w.Grad!.ToArray();
         w.Grad = null;
         x.Linear(w).Sum().Backward();
@@ -74,7 +74,7 @@ public class GraphLifetimeTests
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double ForwardWithoutBackward(Tensor<double> w1, Tensor<double> w2, Tensor<double> x, int[] labels) =>
-        x.Linear(w1).Relu().Linear(w2).CrossEntropy(labels).Item();
+        x.Linear(w1).Relu().Linear(w2).CrossEntropyLoss(labels).Item();
 
     // The issue's repro: an evaluation loop that forgets NoGrad (parameters require grad, the loss is dropped) grew the
     // heap by 72 MB per 1,000 steps. Now each step's graph is garbage as soon as the loss is dropped.
@@ -102,7 +102,7 @@ public class GraphLifetimeTests
         var w = Parameter(rng, 10, 20);
         var x = Tensor.Normal<double>(new Shape(8, 20), 0, 1, rng);
         int[] labels = [0, 1, 2, 3, 4, 5, 6, 7];
-        void Step() { using (TensorScope.Begin()) _ = x.Linear(w).CrossEntropy(labels).Item(); }
+        void Step() { using (TensorScope.Begin()) _ = x.Linear(w).CrossEntropyLoss(labels).Item(); }
         for (int i = 0; i < 20; i++) Step();
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 100; i++) Step();
@@ -127,12 +127,12 @@ public class GraphLifetimeTests
 
     // Issue #11 item 11: the class targets are copied when the op is recorded, so changing the caller's array between
     // forward and backward changes nothing (it used to write into another row, or throw IndexOutOfRange).
-    [TestCase("CrossEntropy")]
+    [TestCase("CrossEntropyLoss")]
     [TestCase("NllLoss")]
     public void ChangingTheTargetsAfterTheForwardPassDoesNotChangeTheGradient(string op)
     {
         Tensor<double> Logits() { var t = Tensor.Normal<double>(new Shape(4, 5), 0, 1, new Rng(9)); t.RequiresGrad = true; return t; }
-        Tensor<double> Loss(Tensor<double> x, int[] t) => op == "CrossEntropy" ? x.CrossEntropy(t) : x.LogSoftmax().NllLoss(t);
+        Tensor<double> Loss(Tensor<double> x, int[] t) => op == "CrossEntropyLoss" ? x.CrossEntropyLoss(t) : x.LogSoftmax().NllLoss(t);
         int[] labels = [1, 0, 4, 2];
         var reference = Logits();
         Loss(reference, labels).Backward();

@@ -62,7 +62,7 @@ public class SteadyStateAllocationTests
     /// <summary>
     /// A tape step allocates Tensor objects only (object header, inline Shape, grad_fn): one per op result, plus the one-hot
     /// target MseLoss builds from the labels. The ops' nodes are reused from the scope's previous step, intermediate
-    /// gradients and CrossEntropy's saved softmax are pooled buffers without a Tensor handle, and class targets are copied
+    /// gradients and CrossEntropyLoss's saved softmax are pooled buffers without a Tensor handle, and class targets are copied
     /// into the (reused) node's own array. So ops + 1 objects at most.
     /// The bound allows 128 bytes per object; a leaked hidden-layer buffer ([16, ≥ 30] floats, ≥ 1920 bytes), an
     /// input-sized one, or a Tensor handle per intermediate gradient (ops more objects) would exceed it.

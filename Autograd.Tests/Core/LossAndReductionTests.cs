@@ -239,7 +239,7 @@ public class LossAndReductionTests
         var a = Random(6, 5, 7);
         var b = Tensor.FromArray(a.ToArray(), 5, 7);
         b.RequiresGrad = true;
-        var fused = a.CrossEntropy(Labels, reduction);
+        var fused = a.CrossEntropyLoss(Labels, reduction);
         var composed = b.LogSoftmax().NllLoss(Labels, reduction);
         AssertClose(fused.ToArray(), composed.ToArray(), 1e-12, "loss");
         var seed = Tensor.Uniform<double>(fused.Shape, 0.5, 1.5, new Rng(9));
@@ -248,13 +248,13 @@ public class LossAndReductionTests
         AssertClose(a.Grad!.ToArray(), b.Grad!.ToArray(), 1e-12, "gradient");
     }
 
-    // CrossEntropy keeps its softmax rows in a buffer the tape owns: it must survive a retained graph and be
+    // CrossEntropyLoss keeps its softmax rows in a buffer the tape owns: it must survive a retained graph and be
     // handed back (not reused while still needed) when the tape clears.
     [Test]
     public void CrossEntropySavedRowsSurviveARetainedGraph()
     {
         var a = Random(10, 5, 7);
-        var loss = a.CrossEntropy(Labels);
+        var loss = a.CrossEntropyLoss(Labels);
         loss.Backward(retainGraph: true);
         var once = a.Grad!.ToArray();
         using (Grad.NoGrad()) _ = Random(11, 5, 7).Exp().Exp();   // unrecorded ops in between use buffers of the same length
@@ -263,7 +263,7 @@ public class LossAndReductionTests
         Assert.Throws<GraphFreedException>(() => loss.Backward(), "the last backward freed the graph");
     }
 
-    // On logits produced by an op, CrossEntropy's backward hands its saved rows over as the logits' gradient when it
+    // On logits produced by an op, CrossEntropyLoss's backward hands its saved rows over as the logits' gradient when it
     // writes that gradient first; a second consumer of the logits (replayed before or after it) must still add its share.
     [TestCase(0.0, Reduction.Mean)]
     [TestCase(0.2, Reduction.Sum)]
@@ -273,19 +273,19 @@ public class LossAndReductionTests
         GradCheck.Assert(t =>
         {
             var logits = t[1].Linear(t[0]);
-            // Replayed in reverse: the first CrossEntropy runs after the Square term and adds; the last one runs first and adopts.
-            var first = logits.Relu().CrossEntropy(Labels, reduction, eps);
+            // Replayed in reverse: the first CrossEntropyLoss runs after the Square term and adds; the last one runs first and adopts.
+            var first = logits.Relu().CrossEntropyLoss(Labels, reduction, eps);
             var penalty = logits.Square().Sum().Mul(0.01);
-            return first.Add(penalty).Add(logits.CrossEntropy(Labels, reduction, eps));
+            return first.Add(penalty).Add(logits.CrossEntropyLoss(Labels, reduction, eps));
         }, [w, x]);
-        GradCheck.Assert(t => t[1].Linear(t[0]).CrossEntropy(Labels, reduction, eps), [w, x]);
+        GradCheck.Assert(t => t[1].Linear(t[0]).CrossEntropyLoss(Labels, reduction, eps), [w, x]);
     }
 
     [Test]
     public void CrossEntropyOnOpResultsSurvivesARetainedGraph()
     {
         var w = Random(14, 7, 4); var x = Random(15, 5, 4);
-        var loss = x.Linear(w).CrossEntropy(Labels);
+        var loss = x.Linear(w).CrossEntropyLoss(Labels);
         loss.Backward(retainGraph: true);
         var once = w.Grad!.ToArray();
         loss.Backward();
@@ -300,7 +300,7 @@ public class LossAndReductionTests
         var b = Tensor.FromArray(a.ToArray(), 5, 7);
         b.RequiresGrad = true;
         var q = Ops.OneHot<double>(Labels, 7).ToArray().Select(v => (1 - eps) * v + eps / 7).ToArray();
-        var fused = a.CrossEntropy(Labels, labelSmoothing: eps);
+        var fused = a.CrossEntropyLoss(Labels, labelSmoothing: eps);
         // −(1/N) Σ_i Σ_c q_ic · log softmax(x)_ic
         var explicitLoss = b.LogSoftmax().Mul(Tensor.FromArray(q, 5, 7)).Sum(1).Mean().Neg();
         Assert.That(fused.Item(), Is.EqualTo(explicitLoss.Item()).Within(1e-12));
@@ -315,8 +315,8 @@ public class LossAndReductionTests
         var x = Random(8, 4, 5);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => x.NllLoss([0, 1, 5, 2]));
         Assert.That(ex!.Message, Does.Contain("NllLoss").And.Contain("index 2").And.Contain("is 5").And.Contain("C = 5"));
-        ex = Assert.Throws<ArgumentOutOfRangeException>(() => x.CrossEntropy([-1, 1, 2, 2]));
-        Assert.That(ex!.Message, Does.Contain("CrossEntropy").And.Contain("index 0").And.Contain("is -1").And.Contain("C = 5"));
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() => x.CrossEntropyLoss([-1, 1, 2, 2]));
+        Assert.That(ex!.Message, Does.Contain("CrossEntropyLoss").And.Contain("index 0").And.Contain("is -1").And.Contain("C = 5"));
         ex = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.OneHot<float>([0, 3], 3));
         Assert.That(ex!.Message, Does.Contain("OneHot").And.Contain("index 1").And.Contain("is 3"));
     }
@@ -327,10 +327,10 @@ public class LossAndReductionTests
         var x = Random(9, 4, 5);
         var ex = Assert.Throws<ArgumentException>(() => x.NllLoss([0, 1, 2]));
         Assert.That(ex!.Message, Does.Contain("NllLoss").And.Contain("3 targets").And.Contain("[4, 5]"));
-        ex = Assert.Throws<ArgumentException>(() => x.CrossEntropy([0, 1, 2, 3, 4]));
-        Assert.That(ex!.Message, Does.Contain("CrossEntropy").And.Contain("5 targets").And.Contain("[4, 5]"));
-        Assert.That(() => Random(10, 4).CrossEntropy([0, 1, 2, 3]), Throws.ArgumentException.With.Message.Contains("[N, C]"));
-        Assert.That(() => x.CrossEntropy([0, 1, 2, 3], labelSmoothing: 1.5), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        ex = Assert.Throws<ArgumentException>(() => x.CrossEntropyLoss([0, 1, 2, 3, 4]));
+        Assert.That(ex!.Message, Does.Contain("CrossEntropyLoss").And.Contain("5 targets").And.Contain("[4, 5]"));
+        Assert.That(() => Random(10, 4).CrossEntropyLoss([0, 1, 2, 3]), Throws.ArgumentException.With.Message.Contains("[N, C]"));
+        Assert.That(() => x.CrossEntropyLoss([0, 1, 2, 3], labelSmoothing: 1.5), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
@@ -383,7 +383,7 @@ public class LossAndReductionTests
         var losses = new (string name, Func<Reduction, Tensor<double>> f, int count)[]
         {
             ("NllLoss", r => scores.NllLoss(Labels, r), 5),
-            ("CrossEntropy", r => scores.CrossEntropy(Labels, r, 0.2), 5),
+            ("CrossEntropyLoss", r => scores.CrossEntropyLoss(Labels, r, 0.2), 5),
             ("MseLoss", r => a.MseLoss(target, r), 12),
             ("BceLoss", r => prob.BceLoss(target, r), 12),
             ("BceWithLogitsLoss", r => a.BceWithLogitsLoss(target, r), 12),

@@ -43,14 +43,14 @@ public class ShapeErrorSweepTests
         var logits = T(3, 4);
         foreach (var (op, call) in new (string, Action)[]
                  {
-                     ("CrossEntropy", () => logits.CrossEntropy([0, 4, 1])),
+                     ("CrossEntropyLoss", () => logits.CrossEntropyLoss([0, 4, 1])),
                      ("NllLoss", () => logits.NllLoss([0, 1, -1])),
                  })
         {
             var e = Assert.Catch<ArgumentException>(() => call())!;
             Assert.That(e.Message, Does.Contain(op).And.Contain("4"));
         }
-        var n = Assert.Catch<ArgumentException>(() => logits.CrossEntropy([0, 1]))!;
-        Assert.That(n.Message, Does.Contain("CrossEntropy").And.Contain("3").And.Contain("2"));
+        var n = Assert.Catch<ArgumentException>(() => logits.CrossEntropyLoss([0, 1]))!;
+        Assert.That(n.Message, Does.Contain("CrossEntropyLoss").And.Contain("3").And.Contain("2"));
     }
 }

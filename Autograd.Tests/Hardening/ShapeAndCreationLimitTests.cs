@@ -205,7 +205,7 @@ public class ShapeAndCreationLimitTests
             ("BceLoss", () => x.BceLoss(x, bad)),
             ("BceWithLogitsLoss", () => x.BceWithLogitsLoss(x, bad)),
             ("NllLoss", () => x.NllLoss([0, 1, 2], bad)),
-            ("CrossEntropy", () => x.CrossEntropy([0, 1, 2], bad)),
+            ("CrossEntropyLoss", () => x.CrossEntropyLoss([0, 1, 2], bad)),
         };
         foreach (var (op, call) in ops)
         {

@@ -76,7 +76,7 @@ public class AllocationTests
             {
                 using var scope = TensorScope.Begin();
                 optimizer.ZeroGrad();
-                model.Forward(x).CrossEntropy(labels).Backward();
+                model.Forward(x).CrossEntropyLoss(labels).Backward();
                 optimizer.Step();
             });
             TestContext.Out.WriteLine($"cnn{(batchNorm ? "-bn" : "")}: {bytes} bytes per step ({objects} tensor objects)");

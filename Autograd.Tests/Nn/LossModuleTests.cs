@@ -20,7 +20,7 @@ public class LossModuleTests
         var logits = Logits();
         foreach (var r in new[] { Reduction.Mean, Reduction.Sum, Reduction.None })
             Assert.That(new CrossEntropyLoss<double>(0.1, r).Forward(logits, Labels).ToArray(),
-                Is.EqualTo(logits.CrossEntropy(Labels, r, 0.1).ToArray()));
+                Is.EqualTo(logits.CrossEntropyLoss(Labels, r, 0.1).ToArray()));
     }
 
     [TestCase(0.0)]

@@ -302,7 +302,7 @@ public class OnnxExportTests
             var x = Tensor.Uniform<float>(new Shape(8, features), 0, 1, rng);
             optimizer.ZeroGrad();
             var y = model.Forward(x);
-            y.CrossEntropy(Enumerable.Range(0, 8).Select(i => i % y.Shape[1]).ToArray()).Backward();
+            y.CrossEntropyLoss(Enumerable.Range(0, 8).Select(i => i % y.Shape[1]).ToArray()).Backward();
             optimizer.Step();
         }
         return model;

@@ -20,7 +20,7 @@ internal static class ReadmeSample
             foreach (var (x, labels) in new DataLoader<float>(train, batchSize: 64, seed: 1).Epoch(epoch))
             {
                 using var step = TensorScope.Begin();       // step N+1 reuses step N's buffers
-                var loss = model.Forward(x).CrossEntropy(labels);
+                var loss = model.Forward(x).CrossEntropyLoss(labels);
                 optimizer.ZeroGrad();
                 loss.Backward();                              // no backward code written by hand
                 optimizer.Step();
@@ -60,7 +60,7 @@ internal static class ReadmeSample
             foreach (var (x, labels) in loader.Epoch(epoch))
             {
                 using var step = TensorScope.Begin();
-                var loss = model.Forward(x).CrossEntropy(labels);
+                var loss = model.Forward(x).CrossEntropyLoss(labels);
                 optimizer.ZeroGrad();
                 loss.Backward();
                 optimizer.Step();
@@ -110,7 +110,7 @@ internal static class ReadmeSample
         using (TensorScope.Begin())                                   // a training step, as for any network
         {
             optimizer.ZeroGrad();
-            cnn.Forward(x).CrossEntropy(labels).Backward();           // BatchNorm updates its running statistics
+            cnn.Forward(x).CrossEntropyLoss(labels).Backward();       // BatchNorm updates its running statistics
             optimizer.Step();
         }
         cnn.Eval();                                                   // BatchNorm now normalizes with them

@@ -7,7 +7,7 @@ namespace Autograd;
 public static partial class Ops
 {
     // ---- Selecting with integer indices. Indices are plain ints (an int[] or any span of them, in row-major order),
-    // like CrossEntropy's class targets and ArgMax's result: exact at any size (a float32 tensor stops representing
+    // like CrossEntropyLoss's class targets and ArgMax's result: exact at any size (a float32 tensor stops representing
     // integers at 2^24), no gradient to carry, and what the kernels take. An op copies them when it is recorded, so the
     // caller may reuse its array before Backward. Every selection's gradient is a scatter-add, and every scatter-add's
     // gradient is the selection again, so both directions are recorded ops and second derivatives work.

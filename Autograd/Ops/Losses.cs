@@ -7,11 +7,11 @@ namespace Autograd;
 /// <summary>How a loss combines its per-element values.</summary>
 public enum Reduction
 {
-    /// <summary>The average (a rank-0 tensor): the sum divided by the number of samples (NllLoss, CrossEntropy) or elements.</summary>
+    /// <summary>The average (a rank-0 tensor): the sum divided by the number of samples (NllLoss, CrossEntropyLoss) or elements.</summary>
     Mean,
     /// <summary>The sum (a rank-0 tensor).</summary>
     Sum,
-    /// <summary>No reduction: one loss per sample (NllLoss, CrossEntropy) or per element.</summary>
+    /// <summary>No reduction: one loss per sample (NllLoss, CrossEntropyLoss) or per element.</summary>
     None,
 }
 
@@ -80,10 +80,10 @@ public static partial class Ops
     /// Cross-entropy of raw scores [N, C] against N class indices: LogSoftmax and NllLoss fused into one stable op.
     /// With <paramref name="labelSmoothing"/> ε the target distribution is (1 − ε)·onehot + ε/C, like PyTorch.
     /// </summary>
-    public static Tensor<T> CrossEntropy<T>(this Tensor<T> logits, int[] targets, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
+    public static Tensor<T> CrossEntropyLoss<T>(this Tensor<T> logits, int[] targets, Reduction reduction = Reduction.Mean, double labelSmoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckClassification("CrossEntropy", logits, targets, reduction);
+        CheckClassification("CrossEntropyLoss", logits, targets, reduction);
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) ThrowLabelSmoothing(labelSmoothing);
         var dims = logits.Shape.Dimensions;
         int n = dims[0], classes = dims[1];
@@ -119,7 +119,7 @@ public static partial class Ops
         if (reduction != Reduction.None) y.AsSpan()[0] = reduction == Reduction.Mean ? total / T.CreateChecked(n) : total;
         if (record)
         {
-            var node = Autodiff<T>.Record<CrossEntropyNode<T>>("CrossEntropy", y, logits);
+            var node = Autodiff<T>.Record<CrossEntropyNode<T>>("CrossEntropyLoss", y, logits);
             node.Reduction = reduction;
             node.LabelSmoothing = eps;
             node.Targets.CopyFrom(targets);
@@ -131,14 +131,14 @@ public static partial class Ops
         else
         {
             TensorPool<T>.Return(probs);
-            Autodiff<T>.CheckForward("CrossEntropy", y);
+            Autodiff<T>.CheckForward("CrossEntropyLoss", y);
         }
         return y;
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowLabelSmoothing(double labelSmoothing) =>
-        throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
+        throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropyLoss: labelSmoothing must be in [0, 1], got {labelSmoothing}.");
 
     // cross_entropy: scale_i · (softmax(x_i) − q_i), q_i = (1 − ε)·onehot(t_i) + ε/C
     private sealed class CrossEntropyNode<T> : Node<T>, IScopeResource where T : unmanaged, IFloatingPointIeee754<T>
@@ -166,7 +166,7 @@ public static partial class Ops
         {
             var logits = Input(0);
             var saved = Probabilities ?? throw new GraphFreedException(
-                $"CrossEntropy: the TensorScope in which this {logits.Shape} loss was recorded has ended, and its saved state with it; call Backward inside the scope.");
+                $"CrossEntropyLoss: the TensorScope in which this {logits.Shape} loss was recorded has ended, and its saved state with it; call Backward inside the scope.");
             var targets = Targets.Span;
             int n = logits.Shape[0], classes = logits.Shape[1];
             T eps = LabelSmoothing, uniform = eps / T.CreateChecked(classes);

@@ -10,7 +10,7 @@ namespace Autograd;
 /// Tensors that must outlive the scope are passed to <see cref="Keep{T}"/>. Scopes nest; they are per thread.
 /// </summary>
 /// <example><code>
-/// using (TensorScope.Begin()) { var loss = model.Forward(x).CrossEntropy(y); loss.Backward(); opt.Step(); }
+/// using (TensorScope.Begin()) { var loss = model.Forward(x).CrossEntropyLoss(y); loss.Backward(); opt.Step(); }
 /// </code></example>
 public sealed class TensorScope : IDisposable
 {

@@ -35,6 +35,6 @@ internal sealed class TwoHeadMlp : Module<float>
         // The targets array must stay unchanged until Backward: reuse one per batch size, refilled every step.
         if (_parityLabels.Length != labels.Length) _parityLabels = new int[labels.Length];
         for (int i = 0; i < labels.Length; i++) _parityLabels[i] = labels[i] & 1;
-        return (digit, digit.CrossEntropy(labels) + parity.CrossEntropy(_parityLabels) * parityWeight);
+        return (digit, digit.CrossEntropyLoss(labels) + parity.CrossEntropyLoss(_parityLabels) * parityWeight);
     }
 }

@@ -113,7 +113,7 @@ internal static class Labs
         Description = "784→20 ReLU→10 softmax cross-entropy, W,b ~ U(−0.5,0.5) seed 2, 90/10 train/validation split (seed 42), batch 630, lr 0.1",
         ValidationFraction = 0.1, ValidationSeed = 42,
         Model = (inputs, classes, rng) => Mlp([inputs, 20, classes], () => new ReLU<float>(), null, Uniform(-0.5, 0.5), rng),
-        Loss = (output, batch) => output.CrossEntropy(batch.Labels),
+        Loss = (output, batch) => output.CrossEntropyLoss(batch.Labels),
         LearningRate = 0.1, BatchSize = 630, Epochs = 20, Seed = 2,
         NotebookResult = "91.2% val at epoch 13",
     };

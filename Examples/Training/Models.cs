@@ -10,7 +10,7 @@ namespace Autograd.Examples.Training;
 /// </summary>
 internal static class Models
 {
-    private static Tensor<float> CrossEntropy(Tensor<float> output, Nn.Data.Batch<float> batch) => output.CrossEntropy(batch.Labels);
+    private static Tensor<float> CrossEntropyLoss(Tensor<float> output, Nn.Data.Batch<float> batch) => output.CrossEntropyLoss(batch.Labels);
 
     /// <summary>A ReLU MLP with the given layer sizes (input first, classes last), Kaiming-normal weights, zero biases.</summary>
     public static Sequential<float> Mlp(int[] sizes, Rng rng)
@@ -32,7 +32,7 @@ internal static class Models
         Name = name,
         Description = description,
         Model = (inputs, classes, rng) => Mlp([inputs, .. hidden, classes], rng),
-        Loss = CrossEntropy,
+        Loss = CrossEntropyLoss,
         Optimizer = OptimizerKind.Adam,
         LearningRate = lr,
         BatchSize = batch,
@@ -55,7 +55,7 @@ internal static class Models
         Name = "residual",
         Description = "custom: 784→256, two residual blocks h + ReLU(Linear(h)), →10 (a skip connection no Sequential can express)",
         Model = (inputs, classes, rng) => new ResidualMlp(inputs, 256, classes, blocks: 2, rng),
-        Loss = CrossEntropy,
+        Loss = CrossEntropyLoss,
         Optimizer = OptimizerKind.Adam, LearningRate = 1e-3, BatchSize = 64, Epochs = 10, CosineSchedule = true,
     };
 
@@ -64,7 +64,7 @@ internal static class Models
         Name = "twohead",
         Description = "custom: shared trunk 784→128 ReLU, a digit head (10) and a parity head (even/odd), loss = CE(digit) + 0.5·CE(parity)",
         Model = (inputs, classes, rng) => new TwoHeadMlp(inputs, 128, classes, rng),
-        Loss = CrossEntropy,
+        Loss = CrossEntropyLoss,
         Objective = (model, batch) => ((TwoHeadMlp)model).Objective(batch.X, batch.Labels, parityWeight: 0.5f),
         Optimizer = OptimizerKind.Adam, LearningRate = 1e-3, BatchSize = 64, Epochs = 10, CosineSchedule = true,
     };
@@ -111,7 +111,7 @@ internal static class Models
         Name = "cnn",
         Description = "conv3x3(C→32, pad 1) ReLU maxpool2, conv3x3(32→64, pad 1) ReLU maxpool2, flatten, linear 128 ReLU, linear 10",
         Model = (inputs, classes, rng) => Cnn(inputs, classes, batchNorm: false, rng),
-        Loss = CrossEntropy,
+        Loss = CrossEntropyLoss,
         Optimizer = OptimizerKind.Sgd, Momentum = 0.9, LearningRate = 0.05, BatchSize = 64, Epochs = 10, CosineSchedule = true,
     };
 

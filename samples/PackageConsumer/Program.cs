@@ -24,7 +24,7 @@ var losses = new List<double>();
 foreach (var (batch, labels) in new DataLoader<float>(train, batchSize: 64, seed: 1).Epoch(0))
 {
     using var step = TensorScope.Begin();
-    var loss = model.Forward(batch).CrossEntropy(labels);
+    var loss = model.Forward(batch).CrossEntropyLoss(labels);
     optimizer.ZeroGrad();
     loss.Backward();
     optimizer.Step();
