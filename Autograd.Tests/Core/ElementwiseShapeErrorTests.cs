@@ -89,17 +89,17 @@ public class ElementwiseShapeErrorTests
 
     [Test]
     public void ConcatWithMismatchedDimensionNamesShapes() =>
-        AssertMessage(Assert.Throws<ArgumentException>(() => Ops.Concat(0, Z(2, 3), Z(1, 3), Z(2, 4))), "Concat", "[2, 4]", "[2, 3]", "axis 1");
+        AssertMessage(Assert.Throws<ArgumentException>(() => Ops.Concat([Z(2, 3), Z(1, 3), Z(2, 4)], 0)), "Concat", "[2, 4]", "[2, 3]", "axis 1");
 
     [Test]
     public void ConcatWithMismatchedRankNamesShapes() =>
-        AssertMessage(Assert.Throws<ArgumentException>(() => Ops.Concat(1, Z(2, 3), Z(2, 3, 1))), "Concat", "[2, 3, 1]", "[2, 3]", "rank");
+        AssertMessage(Assert.Throws<ArgumentException>(() => Ops.Concat([Z(2, 3), Z(2, 3, 1)], 1)), "Concat", "[2, 3, 1]", "[2, 3]", "rank");
 
     [Test]
     public void ConcatWithAxisOutOfRangeThrows() =>
-        AssertMessage(Assert.Throws<ArgumentOutOfRangeException>(() => Ops.Concat(2, Z(2, 3), Z(2, 3))), "Concat", "[2, 3]");
+        AssertMessage(Assert.Throws<ArgumentOutOfRangeException>(() => Ops.Concat([Z(2, 3), Z(2, 3)], 2)), "Concat", "[2, 3]");
 
     [Test]
     public void ConcatOfNothingThrows() =>
-        AssertMessage(Assert.Throws<ArgumentException>(() => Ops.Concat<double>(0)), "Concat");
+        AssertMessage(Assert.Throws<ArgumentException>(() => Ops.Concat<double>([], 0)), "Concat");
 }

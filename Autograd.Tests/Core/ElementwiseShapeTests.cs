@@ -152,8 +152,8 @@ public class ElementwiseShapeTests
     {
         var a = Tensor.FromArray([1.0, 2, 3, 4], 2, 2);
         var b = Tensor.FromArray([5.0, 6], 2, 1);
-        Assert.That(Ops.Concat(1, a, b).ToArray(), Is.EqualTo(new[] { 1.0, 2, 5, 3, 4, 6 }));
-        Assert.That(Ops.Concat(0, a, a).ToArray(), Is.EqualTo(new[] { 1.0, 2, 3, 4, 1, 2, 3, 4 }));
+        Assert.That(Ops.Concat([a, b], 1).ToArray(), Is.EqualTo(new[] { 1.0, 2, 5, 3, 4, 6 }));
+        Assert.That(Ops.Concat([a, a], 0).ToArray(), Is.EqualTo(new[] { 1.0, 2, 3, 4, 1, 2, 3, 4 }));
     }
 
     [Test]
@@ -162,9 +162,38 @@ public class ElementwiseShapeTests
         var a = Leaf([1.0, 2], 1, 2);
         var b = Leaf([3.0, 4, 5, 6], 2, 2);
         var w = Tensor.FromArray([10.0, 20, 30, 40, 50, 60], 3, 2);
-        (Ops.Concat(0, a, b) * w).Sum().Backward();
+        (Ops.Concat([a, b], 0) * w).Sum().Backward();
         Assert.That(a.Grad!.ToArray(), Is.EqualTo(new[] { 10.0, 20 }));
         Assert.That(b.Grad!.ToArray(), Is.EqualTo(new[] { 30.0, 40, 50, 60 }));
+    }
+
+    [Test]
+    public void ConcatAndStackAreExtensionsOfTheTensorsThatLinqCannotTake()
+    {
+        var a = Tensor.FromArray([1.0, 2, 3, 4], 2, 2);
+        var b = Tensor.FromArray([5.0, 6], 2, 1);
+        Tensor<double>[] pair = [a, b];
+        Assert.That(pair.Concat(axis: 1).ToArray(), Is.EqualTo(new[] { 1.0, 2, 5, 3, 4, 6 }));
+        var list = new List<Tensor<double>> { a, a };
+        Assert.That(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list).Stack(axis: 0).Shape, Is.EqualTo(new Shape(2, 2, 2)));
+        // A sequence argument is LINQ's Concat (two tensors in a row), an int is the op: the same call cannot mean both.
+        IEnumerable<Tensor<double>> appended = pair.Concat(new[] { a });
+        Assert.That(appended.Count(), Is.EqualTo(3));
+    }
+
+    [Test]
+    public void ConcatAndStackExtensionFormsNameTheOpAndTheShapes()
+    {
+        Tensor<double>[] mismatched = [Tensor.Zeros<double>(2, 3), Tensor.Zeros<double>(2, 4)];
+        var concat = Assert.Throws<ArgumentException>(() => mismatched.Concat(axis: 0))!;
+        Assert.That(concat.Message, Does.StartWith("Concat:").And.Contain("[2, 3]").And.Contain("[2, 4]"));
+        var stack = Assert.Throws<ArgumentException>(() => mismatched.Stack(axis: 0))!;
+        Assert.That(stack.Message, Does.StartWith("Stack:").And.Contain("[2, 3]").And.Contain("[2, 4]"));
+        Tensor<double>[] withNull = [Tensor.Zeros<double>(2), null!];
+        var missing = Assert.Throws<ArgumentNullException>(() => withNull.Concat(axis: 0))!;
+        Assert.That(missing.ParamName, Is.EqualTo("tensors"));
+        Assert.That(missing.Message, Does.Contain("Concat: tensor 1 of 2 is null"));
+        Assert.That(Assert.Throws<ArgumentException>(() => Array.Empty<Tensor<double>>().Stack(axis: 0))!.Message, Does.StartWith("Stack:"));
     }
 
     [Test]
@@ -175,7 +204,7 @@ public class ElementwiseShapeTests
         {
             Assert.That(x.Reshape(4).RequiresGrad, Is.False);
             Assert.That(x.Transpose().RequiresGrad, Is.False);
-            Assert.That(Ops.Concat(0, x, x).RequiresGrad, Is.False);
+            Assert.That(Ops.Concat([x, x], 0).RequiresGrad, Is.False);
             Assert.That(x.Sigmoid().RequiresGrad, Is.False);
         }
         Assert.That(x.Slice(0, 1).RequiresGrad, Is.True);

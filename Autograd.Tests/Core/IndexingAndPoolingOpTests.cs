@@ -90,14 +90,14 @@ public class IndexingAndPoolingOpTests
     public void StackAddsAnAxisAndChecksShapes()
     {
         var a = Range(2, 3); var b = a.Add(100.0);
-        Assert.That(Ops.Stack(0, a, b).ToArray(), Is.EqualTo(a.ToArray().Concat(b.ToArray())));
-        var last = Ops.Stack(-1, a, b);
+        Assert.That(Ops.Stack([a, b], 0).ToArray(), Is.EqualTo(a.ToArray().Concat(b.ToArray())));
+        var last = Ops.Stack([a, b], -1);
         Assert.That(last.Shape, Is.EqualTo(new Shape(2, 3, 2)));
         Assert.That(last[1, 2, 1], Is.EqualTo(105));
-        Assert.That(Ops.Stack(1, a, b).Shape, Is.EqualTo(new Shape(2, 2, 3)));
-        var e = Assert.Throws<ArgumentException>(() => Ops.Stack(0, a, Range(3, 2)))!;
+        Assert.That(Ops.Stack([a, b], 1).Shape, Is.EqualTo(new Shape(2, 2, 3)));
+        var e = Assert.Throws<ArgumentException>(() => Ops.Stack([a, Range(3, 2)], 0))!;
         Assert.That(e.Message, Does.StartWith("Stack:").And.Contain("[3, 2]").And.Contain("[2, 3]"));
-        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Ops.Stack(3, a, b))!.Message, Does.StartWith("Stack:"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => Ops.Stack([a, b], 3))!.Message, Does.StartWith("Stack:"));
     }
 
     [Test]

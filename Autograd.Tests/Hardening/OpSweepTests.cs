@@ -23,7 +23,7 @@ public class OpSweepTests
     private static readonly Dictionary<string, Func<object?[]>> Candidates = new()
     {
         ["Tensor<T>"] = () => TensorShapes.Select(s => (object?)NewInput(s)).ToArray(),
-        ["Tensor<T>[]"] = () =>   // params arrays: none, one and two tensors
+        ["ReadOnlySpan<Tensor<T>>"] = () =>   // lists of tensors (Concat, Stack): none, one and two tensors
             new object?[] { Array.Empty<Tensor<double>>() }
                 .Concat(TensorShapes.Select(s => (object?)new[] { NewInput(s) }))
                 .Concat(TensorShapes.SelectMany(s => TensorShapes.Select(u => (object?)new[] { NewInput(s), NewInput(u) })))
@@ -231,14 +231,20 @@ public class OpSweepTests
         return type.Name;
     }
 
-    private delegate object TensorAndDims(Tensor<double> x, ReadOnlySpan<int> dims);
-
     // The op as a call on boxed arguments, in float64. A ReadOnlySpan parameter cannot be boxed for MethodInfo.Invoke,
-    // so an op of shape (Tensor, ReadOnlySpan<int>) (Reshape) goes through a typed delegate built from the same method.
+    // so an op of shape (Tensor, ReadOnlySpan<int>) (Reshape) or (ReadOnlySpan<Tensor>, int) (Concat, Stack) goes through
+    // a typed delegate built from the same method.
     private static Func<object?[], object?> Instantiate(MethodInfo method)
     {
         var m = method.IsGenericMethod ? method.MakeGenericMethod(typeof(double)) : method;
         var types = m.GetParameters().Select(p => p.ParameterType).ToArray();
+        if (types.Any(t => t == typeof(ReadOnlySpan<Tensor<double>>)))
+        {
+            if (!types.SequenceEqual([typeof(ReadOnlySpan<Tensor<double>>), typeof(int)]) || m.ReturnType != typeof(Tensor<double>))
+                Assert.Fail($"{Signature(method)}: a ReadOnlySpan<Tensor<T>> parameter is only supported as (ReadOnlySpan<Tensor<T>>, int); add an adapter.");
+            var join = (Func<ReadOnlySpan<Tensor<double>>, int, Tensor<double>>)m.CreateDelegate(typeof(Func<ReadOnlySpan<Tensor<double>>, int, Tensor<double>>));
+            return args => join((Tensor<double>[]?)args[0], (int)args[1]!);
+        }
         if (types.Any(t => t == typeof(ReadOnlySpan<int>)))
         {
             if (!types.SequenceEqual([typeof(Tensor<double>), typeof(ReadOnlySpan<int>)]) || m.ReturnType != typeof(Tensor<double>))
@@ -268,7 +274,7 @@ public class OpSweepTests
     {
         null => "null",
         Tensor<double> t => $"Tensor{t.Shape}",
-        Tensor<double>[] ts => "params [" + string.Join(", ", ts.Select(t => $"Tensor{t.Shape}")) + "]",
+        Tensor<double>[] ts => "[" + string.Join(", ", ts.Select(t => $"Tensor{t.Shape}")) + "]",
         int[] ints => "[" + string.Join(", ", ints) + "]",
         Reduction r => Enum.IsDefined(r) ? $"Reduction.{r}" : $"(Reduction){(int)r}",
         _ => Convert.ToString(arg, System.Globalization.CultureInfo.InvariantCulture)!,

@@ -123,6 +123,6 @@ public static class Functional
             rows[i] = row.Reshape(1, x.Length);
         }
         if (rows.Length == 0) return Tensor.Zeros<T>(dims);
-        return Ops.Concat(0, rows).Reshape(dims);
+        return rows.Concat(axis: 0).Reshape(dims);
     }
 }

@@ -157,7 +157,7 @@ public static class GradCheck
             var parts = new Tensor<double>[wanted.Length];
             for (int i = 0; i < wanted.Length; i++)
                 parts[i] = (grads[i] ?? Tensor.Zeros<double>(wanted[i].Shape.Dimensions)).Reshape(-1);
-            var first = Ops.Concat(0, parts);
+            var first = parts.Concat(axis: 0);
             // A first derivative that no longer depends on the inputs (f linear in them) has a zero second derivative;
             // adding 0·x keeps it differentiable so the comparison below still runs.
             if (recordFirst && !first.RequiresGrad) first = first.Add(wanted[0].Reshape(-1).Sum().Mul(0.0));

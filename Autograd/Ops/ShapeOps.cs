@@ -432,14 +432,20 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Joins tensors along <paramref name="axis"/>; every other dimension must match. Backward splits the gradient.
+    /// Joins <paramref name="tensors"/> along <paramref name="axis"/> (torch.cat): <c>[a, b].Concat(axis: 1)</c> or
+    /// <c>Ops.Concat([a, b], 1)</c>. Every other dimension must match. Backward splits the gradient.
     /// </summary>
-    public static Tensor<T> Concat<T>(int axis, params Tensor<T>[] xs) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <remarks>
+    /// An extension of <see cref="ReadOnlySpan{T}"/> (arrays and collection expressions convert to it), not of
+    /// <see cref="IEnumerable{T}"/>: LINQ's <c>Enumerable.Concat(first, second)</c> takes a sequence where this takes an
+    /// int, so neither can bind a call meant for the other.
+    /// </remarks>
+    public static Tensor<T> Concat<T>(this ReadOnlySpan<Tensor<T>> tensors, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(xs);
-        if (xs.Length == 0) throw new ArgumentException("Concat: needs at least one tensor, got none.", nameof(xs));
+        var xs = tensors;
+        if (xs.Length == 0) throw new ArgumentException("Concat: needs at least one tensor, got none.", nameof(tensors));
         for (int i = 0; i < xs.Length; i++)
-            if (xs[i] is null) throw new ArgumentNullException(nameof(xs), $"Concat: tensor {i} of {xs.Length} is null.");
+            if (xs[i] is null) throw new ArgumentNullException(nameof(tensors), $"Concat: tensor {i} of {xs.Length} is null.");
         var first = xs[0].Shape;
         if (first.Rank == 0) throw new ArgumentException($"Concat: cannot concatenate scalars (tensor 0 has shape {first}); reshape them to [1] first.");
         int a = first.NormalizeAxis(axis, "Concat");
@@ -472,9 +478,9 @@ public static partial class Ops
 
         if (record && Grad.IsEnabled)
         {
-            // Up to three inputs fit the node's inline inputs; more are kept in a copy of the array (the caller may reuse its own).
+            // Up to three inputs fit the node's inline inputs; more are kept in a copy (the caller may reuse its own storage).
             var node = xs.Length > 3
-                ? Autodiff<T>.Record<ConcatNode<T>>("Concat", y, (Tensor<T>[])xs.Clone())
+                ? Autodiff<T>.Record<ConcatNode<T>>("Concat", y, xs.ToArray())
                 : Autodiff<T>.Record<ConcatNode<T>>("Concat", y, xs[0], xs.Length > 1 ? xs[1] : null, xs.Length > 2 ? xs[2] : null);
             node.Axis = a;
         }
@@ -483,15 +489,16 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Joins tensors of one shape along a new axis <paramref name="axis"/> of the result (torch.stack): n tensors of
-    /// [A, B] give [n, A, B] for axis 0. Backward hands each input its slice of the gradient.
+    /// Joins <paramref name="tensors"/> of one shape along a new axis <paramref name="axis"/> of the result (torch.stack):
+    /// n tensors of [A, B] give [n, A, B] for axis 0. Backward hands each input its slice of the gradient. Called like
+    /// <see cref="Concat{T}(ReadOnlySpan{Tensor{T}}, int)"/>: <c>[a, b].Stack(axis: 0)</c>.
     /// </summary>
-    public static Tensor<T> Stack<T>(int axis, params Tensor<T>[] xs) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> Stack<T>(this ReadOnlySpan<Tensor<T>> tensors, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ArgumentNullException.ThrowIfNull(xs);
-        if (xs.Length == 0) throw new ArgumentException("Stack: needs at least one tensor, got none.", nameof(xs));
+        var xs = tensors;
+        if (xs.Length == 0) throw new ArgumentException("Stack: needs at least one tensor, got none.", nameof(tensors));
         for (int i = 0; i < xs.Length; i++)
-            if (xs[i] is null) throw new ArgumentNullException(nameof(xs), $"Stack: tensor {i} of {xs.Length} is null.");
+            if (xs[i] is null) throw new ArgumentNullException(nameof(tensors), $"Stack: tensor {i} of {xs.Length} is null.");
         var first = xs[0].Shape;
         for (int i = 1; i < xs.Length; i++)
             if (xs[i].Shape != first)
@@ -501,7 +508,7 @@ public static partial class Ops
         int a = axis < 0 ? axis + shape.Rank : axis;
         var parts = new Tensor<T>[xs.Length];
         for (int i = 0; i < xs.Length; i++) parts[i] = ViewAs("Unsqueeze", xs[i], shape);
-        return Concat(a, parts);
+        return parts.Concat(a);
     }
 
     // concat: each input gets its block of the gradient
