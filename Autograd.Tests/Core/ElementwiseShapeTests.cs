@@ -3,12 +3,9 @@ namespace Autograd.Tests.Core;
 /// <summary>Forward semantics, conventions at kinks, stability and views of the elementwise and shape ops.</summary>
 public class ElementwiseShapeTests
 {
-    private static Tensor<double> Leaf(double[] values, params int[] shape)
-    {
-        var t = Tensor.FromArray(values, shape);
-        t.RequiresGrad = true;
-        return t;
-    }
+    // No shape: 1-D (FromArray with an empty shape is rank 0).
+    private static Tensor<double> Leaf(double[] values, params int[] shape) =>
+        shape.Length == 0 ? Tensor.FromArray(values, requiresGrad: true) : Tensor.FromArray(values, shape, requiresGrad: true);
 
     private static Tensor<double> Iota(params int[] shape)
     {

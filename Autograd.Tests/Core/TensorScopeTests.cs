@@ -29,13 +29,69 @@ public class TensorScopeTests
     [Test]
     public void CallerOwnedArraysAreNeverDisposedByAScope()
     {
-        Tensor<double> wrapped, fromArray;
-        using (TensorScope.Begin())
+        var values = new double[4];
+        Tensor<double> wrapped;
+        using (TensorScope.Begin()) wrapped = new Tensor<double>(values, new Shape(4));
+        Assert.That(wrapped.IsDisposed, Is.False);
+        wrapped[2] = 5;
+        Assert.That(values[2], Is.EqualTo(5), "the tensor still wraps the caller's array");
+    }
+
+    // The one lifetime rule: a tensor any factory makes inside a scope belongs to the scope, as an op result does.
+    private static IEnumerable<TestCaseData> Factories()
+    {
+        var rng = new Rng(seed: 3);
+        var source = Tensor.FromArray([1.0, 2, 3]);
+        (string Name, Func<Tensor<double>> Make)[] all =
+        [
+            ("Empty", () => Tensor.Empty<double>(new Shape(2, 3))),
+            ("Zeros", () => Tensor.Zeros<double>(2, 3)),
+            ("Ones", () => Tensor.Ones<double>(2, 3)),
+            ("ZerosLike", () => Tensor.ZerosLike(source)),
+            ("Full", () => Tensor.Full(new Shape(2), 7.0)),
+            ("Scalar", () => Tensor.Scalar(7.0)),
+            ("FromArray 1-D", () => Tensor.FromArray([1.0, 2])),
+            ("FromArray shaped", () => Tensor.FromArray([1.0, 2], 2, 1)),
+            ("FromArray 2-D array", () => Tensor.FromArray(new[,] { { 1.0, 2 }, { 3, 4 } })),
+            ("Arange", () => Tensor.Arange<double>(0, 5)),
+            ("Uniform", () => Tensor.Uniform<double>(new Shape(4), -1, 1, rng)),
+            ("Normal", () => Tensor.Normal<double>(new Shape(4), 0, 1, rng)),
+            ("Convert", () => Tensor.Convert<float, double>(Tensor.FromArray([1f, 2f]))),
+            ("FromTensorSpan", () => Tensor.FromTensorSpan(new System.Numerics.Tensors.ReadOnlyTensorSpan<double>([1.0, 2, 3, 4], [2, 2]))),
+            ("FromSystemTensor", () => Tensor.FromSystemTensor(System.Numerics.Tensors.Tensor.Create([1.0, 2], [2]))),
+            ("Clone", () => source.Clone()),
+        ];
+        return all.Select(f => new TestCaseData(f.Make).SetName($"Factory {f.Name} belongs to the scope it is made in"));
+    }
+
+    [TestCaseSource(nameof(Factories))]
+    public void AFactoryTensorMadeInAScopeEndsWithItUnlessKept(Func<Tensor<double>> make)
+    {
+        var outside = make();
+        Tensor<double> dropped, kept;
+        using (var scope = TensorScope.Begin())
         {
-            wrapped = new Tensor<double>(new double[4], new Shape(4));
-            fromArray = Tensor.FromArray(new[] { 1.0, 2 });
+            dropped = make();
+            kept = scope.Keep(make());
         }
-        Assert.That(wrapped.IsDisposed || fromArray.IsDisposed, Is.False);
+        Assert.That(dropped.IsDisposed, Is.True, "made in the scope and not kept");
+        Assert.Throws<ObjectDisposedException>(() => dropped.ToArray());
+        Assert.That(kept.IsDisposed, Is.False, "kept");
+        Assert.That(outside.IsDisposed, Is.False, "made outside any scope");
+        // The kept tensor's storage is its own now: a later scope renting the same sizes cannot overwrite it.
+        var values = kept.ToArray();
+        using (TensorScope.Begin()) { make().AsSpan().Fill(-9); make().AsSpan().Fill(-9); }
+        Assert.That(kept.ToArray(), Is.EqualTo(values));
+    }
+
+    [Test]
+    public void AKeptFactoryLeafKeepsRequiresGradAndItsGradient()
+    {
+        Tensor<double> w;
+        using (var scope = TensorScope.Begin()) w = scope.Keep(Tensor.Zeros<double>([3], requiresGrad: true));
+        Assert.That(w.RequiresGrad, Is.True);
+        (w * w + w).Sum().Backward();
+        Assert.That(w.Grad!.ToArray(), Is.EqualTo(new[] { 1.0, 1, 1 }));
     }
 
     [Test]

@@ -30,6 +30,69 @@ public class TensorTests
     }
 
     [Test]
+    public void FromArrayWithAnEmptyShapeIsRankZero()
+    {
+        int[] none = [];
+        var s = Tensor.FromArray([4.5], none);
+        Assert.That(s.Rank, Is.Zero);
+        Assert.That(s.Shape, Is.EqualTo(Shape.Scalar));
+        Assert.That(s.Item(), Is.EqualTo(4.5));
+        Assert.That(Tensor.FromArray([4.5], [], requiresGrad: true).Rank, Is.Zero);
+        // No shape at all is 1-D, and an explicit shape is taken as given.
+        Assert.That(Tensor.FromArray([4.5]).Shape, Is.EqualTo(new Shape(1)));
+        Assert.That(Tensor.FromArray([1.0, 2, 3, 4, 5, 6], 3, 2).Shape, Is.EqualTo(new Shape(3, 2)));
+    }
+
+    [Test]
+    public void FromArrayRejectsAValueCountThatIsNotTheProductOfTheShape()
+    {
+        var scalar = Assert.Throws<ArgumentException>(() => Tensor.FromArray([1.0, 2, 3], []))!;
+        Assert.That(scalar.Message, Is.EqualTo("FromArray: 3 values do not fill shape [] (1 element)."));
+        var matrix = Assert.Throws<ArgumentException>(() => Tensor.FromArray([1.0, 2, 3], [2, 2], requiresGrad: true))!;
+        Assert.That(matrix.Message, Is.EqualTo("FromArray: 3 values do not fill shape [2, 2] (4 elements)."));
+        Assert.That(Assert.Throws<ArgumentException>(() => Tensor.FromArray(Array.Empty<double>(), []))!.Message,
+            Does.Contain("0 values do not fill shape []"));
+        Assert.That(Assert.Throws<ArgumentException>(() => Tensor.FromArray([1.0], 1, -1))!.Message, Does.StartWith("FromArray:"));
+    }
+
+    // Every factory takes requiresGrad: its tensor is a leaf that the tape differentiates.
+    private static IEnumerable<TestCaseData> GradFactories()
+    {
+        var source = Tensor.FromArray([1.0, 2, 3]);
+        (string Name, Func<bool, Tensor<double>> Make)[] all =
+        [
+            ("Empty", g => Tensor.Empty<double>(new Shape(2, 3), requiresGrad: g)),
+            ("Zeros", g => Tensor.Zeros<double>([2, 3], requiresGrad: g)),
+            ("Ones", g => Tensor.Ones<double>([2, 3], requiresGrad: g)),
+            ("ZerosLike", g => Tensor.ZerosLike(source, requiresGrad: g)),
+            ("Full", g => Tensor.Full(new Shape(2), 7.0, requiresGrad: g)),
+            ("Scalar", g => Tensor.Scalar(7.0, requiresGrad: g)),
+            ("FromArray 1-D", g => Tensor.FromArray([1.0, 2], requiresGrad: g)),
+            ("FromArray shaped", g => Tensor.FromArray([1.0, 2], [2, 1], requiresGrad: g)),
+            ("FromArray 2-D array", g => Tensor.FromArray(new[,] { { 1.0, 2 }, { 3, 4 } }, requiresGrad: g)),
+            ("Arange", g => Tensor.Arange<double>(0, 5, requiresGrad: g)),
+            ("Uniform", g => Tensor.Uniform<double>(new Shape(4), -1, 1, new Rng(seed: 1), requiresGrad: g)),
+            ("Normal", g => Tensor.Normal<double>(new Shape(4), 0, 1, new Rng(seed: 1), requiresGrad: g)),
+            ("Convert", g => Tensor.Convert<float, double>(Tensor.FromArray([1f, 2f]), requiresGrad: g)),
+            ("FromTensorSpan", g => Tensor.FromTensorSpan(new System.Numerics.Tensors.ReadOnlyTensorSpan<double>([1.0, 2, 3, 4], [2, 2]), requiresGrad: g)),
+            ("FromSystemTensor", g => Tensor.FromSystemTensor(System.Numerics.Tensors.Tensor.Create([1.0, 2], [2]), requiresGrad: g)),
+            ("constructor", g => new Tensor<double>(new double[3], new Shape(3), requiresGrad: g)),
+        ];
+        return all.Select(f => new TestCaseData(f.Make).SetName($"Factory {f.Name} takes requiresGrad"));
+    }
+
+    [TestCaseSource(nameof(GradFactories))]
+    public void EveryFactoryTakesRequiresGrad(Func<bool, Tensor<double>> make)
+    {
+        Assert.That(make(false).RequiresGrad, Is.False);
+        var leaf = make(true);
+        Assert.That(leaf.RequiresGrad && leaf.IsLeaf, Is.True);
+        leaf.AsSpan().Fill(1.5);
+        (leaf * leaf).Sum().Backward();   // d/dx Σx² = 2x
+        Assert.That(leaf.Grad!.ToArray(), Is.EqualTo(Enumerable.Repeat(3.0, leaf.Length)));
+    }
+
+    [Test]
     public void ShapeWithReplacesOneDimensionAndChecksIt()
     {
         var s = new Shape(2, 3, 4);

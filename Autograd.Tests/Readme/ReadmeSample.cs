@@ -78,8 +78,7 @@ internal static class ReadmeSample
     {
         #region higher-order
         // u(x) = x³ sin x: u′ and u″ from the tape, not from finite differences.
-        var x = Tensor.FromArray(new[] { 0.5, 1.0, 2.0 });
-        x.RequiresGrad = true;
+        var x = Tensor.FromArray(new[] { 0.5, 1.0, 2.0 }, requiresGrad: true);
         var u = x.Pow(3.0) * x.Sin();
         var du = Functional.Grad(u, x, Tensor.Ones<double>(3), createGraph: true);   // recorded, so differentiable
         var d2u = Functional.Grad(du, x, Tensor.Ones<double>(3));

@@ -49,8 +49,12 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         _pooled = true;
     }
 
-    /// <summary>Wraps <paramref name="data"/> (no copy) with the given shape; its length must equal the shape's.</summary>
-    public Tensor(T[] data, Shape shape) : this(CheckLength(data, shape), data, 0, null, pooled: false) { }
+    /// <summary>
+    /// Wraps <paramref name="data"/> (no copy) with the given shape; its length must equal the shape's. The array stays
+    /// the caller's: unlike the factories' tensors, this one never belongs to a <see cref="TensorScope"/>.
+    /// </summary>
+    public Tensor(T[] data, Shape shape, bool requiresGrad = false) : this(CheckLength(data, shape), data, 0, null, pooled: false) =>
+        _requiresGrad = requiresGrad;
 
     private static Shape CheckLength(T[] data, Shape shape)
     {
@@ -174,9 +178,13 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     /// <summary>True if a <see cref="TensorScope"/> owns this tensor's storage (it was rented there, or it views such storage).</summary>
     internal bool IsScoped => _pooled || (_base is not null && _base._pooled);
 
-    /// <summary>Cuts this op result from its graph (a tensor kept beyond its scope): it becomes a leaf without grad.</summary>
+    /// <summary>
+    /// Cuts this op result from its graph (a tensor kept beyond its scope): it becomes a leaf without grad. A leaf keeps
+    /// its RequiresGrad (a factory's tensor made with requiresGrad inside the scope).
+    /// </summary>
     internal void LeaveGraph()
     {
+        if (GradFn is null) return;
         GradFn = null;
         _requiresGrad = false;
     }

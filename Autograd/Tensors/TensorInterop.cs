@@ -56,17 +56,17 @@ public static partial class Tensor
     /// <summary>
     /// A new leaf holding a copy of <paramref name="source"/> (row-major, whatever its strides).
     /// </summary>
-    public static Tensor<T> FromSystemTensor<T>(System.Numerics.Tensors.Tensor<T> source) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> FromSystemTensor<T>(System.Numerics.Tensors.Tensor<T> source, bool requiresGrad = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(source);
-        return FromTensorSpan(source.AsReadOnlyTensorSpan());
+        return FromTensorSpan(source.AsReadOnlyTensorSpan(), requiresGrad);
     }
 
     /// <summary>
     /// A new leaf holding a copy of <paramref name="source"/>'s elements in row-major order of its lengths. Strided, non-dense
     /// spans (transposed, sliced, broadcast with stride 0) are read element by element through their strides.
     /// </summary>
-    public static Tensor<T> FromTensorSpan<T>(ReadOnlyTensorSpan<T> source) where T : unmanaged, IFloatingPointIeee754<T>
+    public static Tensor<T> FromTensorSpan<T>(ReadOnlyTensorSpan<T> source, bool requiresGrad = false) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var lengths = source.Lengths;
         if (lengths.Length > Shape.MaxRank)
@@ -79,7 +79,7 @@ public static partial class Tensor
             dims[i] = (int)lengths[i];
         }
         var shape = new Shape(dims);
-        var result = new Tensor<T>(new T[shape.Length], shape);
+        var result = Leaf(Tensor<T>.Uninitialized(shape), requiresGrad);
         if (shape.Length == 0) return result;
         if (IsRowMajor(lengths, source.Strides)) source.FlattenTo(result.AsSpan());
         else CopyStrided(source, result.AsSpan());

@@ -4,10 +4,11 @@ using System.Runtime.CompilerServices;
 namespace Autograd;
 
 /// <summary>
-/// A region (typically one training step) whose tensors are disposed when it ends: op results created
-/// inside it take their storage from a per-thread pool and give it back at <see cref="Dispose"/>, so a
-/// steady-state step reuses the previous step's buffers instead of allocating.
-/// Tensors that must outlive the scope are passed to <see cref="Keep{T}"/>. Scopes nest; they are per thread.
+/// A region (typically one training step) whose tensors are disposed when it ends: every tensor created inside it, by
+/// an op or by a factory of <see cref="Tensor"/>, takes its storage from a per-thread pool and gives it back at
+/// <see cref="Dispose"/>, so a steady-state step reuses the previous step's buffers instead of allocating.
+/// Tensors that must outlive the scope are passed to <see cref="Keep{T}"/>; a tensor over the caller's own array
+/// (<see cref="Tensor{T}(T[], Shape, bool)"/>) never belongs to a scope. Scopes nest; they are per thread.
 /// </summary>
 /// <example><code>
 /// using (TensorScope.Begin()) { var loss = model.Forward(x).CrossEntropyLoss(y); loss.Backward(); opt.Step(); }
@@ -136,7 +137,8 @@ public sealed class TensorScope : IDisposable
 
     /// <summary>
     /// Takes <paramref name="tensor"/> (and the tensor it views, if any) out of this scope so it survives it; returns it.
-    /// The values survive, the graph does not: the kept tensor becomes a leaf that does not require grad.
+    /// The values survive, the graph does not: a kept op result becomes a leaf that does not require grad (a kept
+    /// leaf, such as a factory's tensor made with requiresGrad, keeps its RequiresGrad).
     /// </summary>
     public Tensor<T> Keep<T>(Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -4,8 +4,7 @@ using Autograd.Nn;
 using Autograd.Nn.Data;
 
 // 1. The tape: d/dx Σ x² = 2x.
-var x = Tensor.FromArray(new[] { 1.0, 2.0, 3.0 });
-x.RequiresGrad = true;
+var x = Tensor.FromArray(new[] { 1.0, 2.0, 3.0 }, requiresGrad: true);
 (x * x).Sum().Backward();
 double[] gradient = x.Grad!.ToArray();
 if (!gradient.SequenceEqual(new[] { 2.0, 4.0, 6.0 }))
