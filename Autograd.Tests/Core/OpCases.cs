@@ -79,6 +79,9 @@ public static class OpCases<T> where T : unmanaged, IFloatingPointIeee754<T>
         new("DivScalar", [[3, 4]], x => x[0].Div(C(4))),
         new("RSubScalar", [[3, 4]], x => Ops.RSub(C(1.5), x[0])),
         new("RDivScalar", [[3, 4]], x => Ops.RDiv(C(3), x[0]), InputKind.Positive),
+        // The double-scalar operators (x * 0.5 on a float tensor too): the same ops, the scalar rounded to T once.
+        new("MulScalar double operators", [[3, 4]], x => (1.0 - x[0] * 0.5) / 2.0 + 3.0 * x[0] - 0.25 + (0.75 + x[0])),
+        new("RDivScalar double operator", [[3, 4]], x => 3.0 / x[0], InputKind.Positive),
         new("operator t + s", [[2, 3]], x => x[0] + C(2)),
         new("operator s + t", [[2, 3]], x => C(2) + x[0]),
         new("operator t - s", [[2, 3]], x => x[0] - C(2)),
