@@ -66,6 +66,9 @@ public abstract class Optimizer<T> : Optimizer where T : unmanaged, IFloatingPoi
     private readonly int[] _groupOfParameter;
     private readonly T[] _scratch1, _scratch2;
 
+    // Optimizer<T> is the base a custom optimizer derives from, and through it Optimizer's protected CheckNonNegative
+    // is meant to be reachable (RS0022 flags exactly that); the non-generic Optimizer itself stays closed to subclassing.
+#pragma warning disable RS0022
     /// <summary>Takes the parameters to optimize (distinct leaf tensors) as one group with <paramref name="learningRate"/>.</summary>
     protected Optimizer(IEnumerable<Tensor<T>> parameters, double learningRate)
         : this([new ParamGroup<T>(parameters)], (spec, group, op) =>
@@ -79,6 +82,7 @@ public abstract class Optimizer<T> : Optimizer where T : unmanaged, IFloatingPoi
     /// messages) into the group's settings, filling in the optimizer's defaults and checking the values.
     /// </summary>
     protected Optimizer(IEnumerable<ParamGroup<T>> groups, Func<ParamGroup<T>, int, string, OptimizerGroup> resolve)
+#pragma warning restore RS0022
     {
         ArgumentNullException.ThrowIfNull(groups);
         ArgumentNullException.ThrowIfNull(resolve);
