@@ -432,8 +432,8 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// Joins <paramref name="tensors"/> along <paramref name="axis"/> (torch.cat): <c>[a, b].Concat(axis: 1)</c> or
-    /// <c>Ops.Concat([a, b], 1)</c>. Every other dimension must match. Backward splits the gradient.
+    /// Joins <paramref name="tensors"/> along <paramref name="axis"/> (torch.cat): <c>tensors.Concat(axis: 1)</c> on an
+    /// array or span, or <c>Ops.Concat([a, b], 1)</c>. Every other dimension must match. Backward splits the gradient.
     /// </summary>
     /// <remarks>
     /// An extension of <see cref="ReadOnlySpan{T}"/> (arrays and collection expressions convert to it), not of
@@ -491,7 +491,7 @@ public static partial class Ops
     /// <summary>
     /// Joins <paramref name="tensors"/> of one shape along a new axis <paramref name="axis"/> of the result (torch.stack):
     /// n tensors of [A, B] give [n, A, B] for axis 0. Backward hands each input its slice of the gradient. Called like
-    /// <see cref="Concat{T}(ReadOnlySpan{Tensor{T}}, int)"/>: <c>[a, b].Stack(axis: 0)</c>.
+    /// <see cref="Concat{T}(ReadOnlySpan{Tensor{T}}, int)"/>: <c>tensors.Stack(axis: 0)</c>, <c>Ops.Stack([a, b], 0)</c>.
     /// </summary>
     public static Tensor<T> Stack<T>(this ReadOnlySpan<Tensor<T>> tensors, int axis) where T : unmanaged, IFloatingPointIeee754<T>
     {
