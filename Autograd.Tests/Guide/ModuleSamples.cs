@@ -59,12 +59,12 @@ sealed class Centering : Module<float>
 /// <summary>The method-body samples of docs/guide/writing-a-module.md.</summary>
 internal static class ModuleSamples
 {
-    public static (Sequential<float> Model, string[] Names, string Description, Tensor<float> First, Tensor<float> Second) UseTheModules()
+    public static (Sequential<float> Model, string[] Names, string Description, Tensor<float> X, Tensor<float> First, Tensor<float> Second) UseTheModules()
     {
-        var x = Tensor.Uniform<float>(new Shape(4, 8), 0, 1, new Rng(2));
         #region use-modules
         var rng = new Rng(seed: 1);
         var model = new Sequential<float>(new Centering(8), new ScaledMlp(8, 16, 3, rng));
+        var x = Tensor.Uniform<float>(new Shape(4, 8), 0, 1, rng);    // a batch of 4 samples
         string[] names = model.NamedParameters().Select(p => p.Key).ToArray();
         // ["1.scale", "1.hidden.weight", "1.hidden.bias", "1.output.weight", "1.output.bias"]
         Console.WriteLine(model);
@@ -83,6 +83,6 @@ internal static class ModuleSamples
         var second = model.Forward(x); // the same values as first
         model.Train();                 // back to training
         #endregion
-        return (model, names, model.ToString(), first, second);
+        return (model, names, model.ToString(), x, first, second);
     }
 }

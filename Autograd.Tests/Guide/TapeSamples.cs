@@ -70,8 +70,8 @@ internal static class TapeSamples
 
     public static (Tensor<double> Hidden, Tensor<double> Kept, Tensor<double> Zeros, Tensor<double> FromArray) Scope()
     {
-        var x = Tensor.FromArray(new[] { 0.0, 1.0, 2.0 });
         #region scope
+        var x = Tensor.FromArray(new[] { 0.0, 1.0, 2.0 });
         Tensor<double> hidden, kept, zeros, fromArray;
         using (var scope = TensorScope.Begin())
         {
