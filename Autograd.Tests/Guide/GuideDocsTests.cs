@@ -5,7 +5,8 @@ namespace Autograd.Tests.Guide;
 /// <summary>
 /// Ties docs/guide to compiled code: every csharp block of the guide is marked <c>&lt;!-- compiled: FILE#REGION --&gt;</c>
 /// and is byte for byte that region of FILE (less its indentation); every region of the guide's sample files is shown;
-/// every xml block marked <c>&lt;!-- excerpt: FILE --&gt;</c> is made of FILE's lines, in order; relative links resolve.
+/// every xml block marked <c>&lt;!-- excerpt: FILE --&gt;</c> is made of FILE's lines, in order; links to pages and
+/// their headings resolve.
 /// </summary>
 public class GuideDocsTests
 {
@@ -101,16 +102,24 @@ public class GuideDocsTests
         }
     }
 
+    // GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens.
+    private static string Anchor(string heading) =>
+        Regex.Replace(heading.Trim().ToLowerInvariant(), @"[^\p{L}\p{N} _-]", "").Replace(' ', '-');
+
     [Test]
     public void GuideLinksResolve()
     {
         foreach (var page in GuidePages().Append("README.md"))
         {
             string dir = Path.GetDirectoryName(Path.Combine(RepoRoot(), page))!;
-            foreach (Match link in Regex.Matches(Read(page), @"\]\(([^)#\s]+\.md)(#[^)]*)?\)"))
+            foreach (Match link in Regex.Matches(Read(page), @"\]\(([^)#\s]+\.md)(?:#([^)]*))?\)"))
             {
                 if (link.Groups[1].Value.Contains("://")) continue;
-                Assert.That(File.Exists(Path.Combine(dir, link.Groups[1].Value)), $"{page}: the link {link.Groups[1].Value} leads nowhere");
+                string target = Path.Combine(dir, link.Groups[1].Value);
+                Assert.That(File.Exists(target), $"{page}: the link {link.Groups[1].Value} leads nowhere");
+                if (!link.Groups[2].Success) continue;
+                var anchors = Regex.Matches(File.ReadAllText(target), @"^#+ (.+)$", RegexOptions.Multiline).Select(h => Anchor(h.Groups[1].Value));
+                Assert.That(anchors, Does.Contain(link.Groups[2].Value), $"{page}: {link.Groups[1].Value} has no heading #{link.Groups[2].Value}");
             }
         }
         Assert.That(Read("README.md"), Does.Contain("](docs/guide/README.md)"), "the README links the guide");
