@@ -65,7 +65,7 @@ public class GuideDocsTests
             Assert.That(File.Exists(Path.Combine(RepoRoot(), file)), $"{page}: {file} does not exist");
             string? expected = Region(Read(file), region);
             Assert.That(expected, Is.Not.Null, $"{page}: {file} has no region '{region}'");
-            Assert.That(code, Is.EqualTo(expected), $"{page}: the block marked {file}#{region} differs from the compiled region");
+            Assert.That(code, Is.EqualTo(expected), $"{page}: the block marked {file}#{region} differs from the compiled region (python3 tools/sync-guide-samples.py rewrites it)");
         }
     }
 
