@@ -12,23 +12,21 @@ internal sealed class PinnProblem
     /// <summary>Width of the two hidden layers.</summary>
     public const int Hidden = 32;
 
+    private readonly Adam<double> _optimizer;
     private readonly Tensor<double> _x, _source, _boundary, _ones;
 
     public Sequential<double> Model { get; }
-    public Adam<double> Optimizer { get; }
-    /// <summary>Collocation points, an even grid over [0, 1] with both ends.</summary>
-    public int Points { get; }
 
     public PinnProblem(int points, double learningRate, ulong seed)
     {
         if (points < 2) throw new ArgumentOutOfRangeException(nameof(points), points, "pinn: at least 2 collocation points (both ends of [0, 1]).");
-        Points = points;
         var rng = new Rng(seed);
         Model = new Sequential<double>(
             new Linear<double>(1, Hidden, rng: rng), new Tanh<double>(),
             new Linear<double>(Hidden, Hidden, rng: rng), new Tanh<double>(),
             new Linear<double>(Hidden, 1, rng: rng));
-        Optimizer = new Adam<double>(Model.Parameters(), lr: learningRate);
+        _optimizer = new Adam<double>(Model.Parameters(), lr: learningRate);
+        // Collocation points: an even grid over [0, 1] (both ends included); the source term at each.
         _x = Tensor.FromArray(Enumerable.Range(0, points).Select(i => i / (double)(points - 1)).ToArray(), points, 1);
         _x.RequiresGrad = true;
         _source = Tensor.FromArray(_x.ToArray().Select(v => Math.PI * Math.PI * Math.Sin(Math.PI * v)).ToArray(), points, 1);
@@ -50,9 +48,9 @@ internal sealed class PinnProblem
             var d2u = Functional.Grad(du, _x, _ones, createGraph: true);   // u″
             var residual = d2u.Add(_source);                               // u″ + π² sin(πx) = 0
             var total = residual.Square().Mean().Add(Model.Forward(_boundary).Square().Sum());
-            Optimizer.ZeroGrad();
+            _optimizer.ZeroGrad();
             total.Backward();
-            Optimizer.Step();
+            _optimizer.Step();
             return total.Item();
         }
     }

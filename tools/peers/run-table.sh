@@ -8,14 +8,14 @@
 # Fashion-MNIST, plain SGD lr 0.05 for the MLPs (the cnn: SGD + momentum 0.9, as its recipe), train samples/s of the
 # forward, backward and update only; the pinn row is steps/s.
 #
-#   tools/peers/run-table.sh [--epochs 3] [--runs 3] [--pinn-steps 2000] [--rows mlp1,deep@1000x2,...] [--out DIR]
+#   tools/peers/run-table.sh [--epochs 3] [--runs 3] [--pinn-steps 8000] [--rows mlp1,deep@1000x2,...] [--out DIR]
 # Rows: mlp1 mlp2 deep deep@1000 deep@1000x2 cnn pinn (the RSS row comes with mlp2). Writes DIR/results.tsv (one line
 # per run), DIR/logs/ and DIR/table.md (default DIR: BenchmarkDotNet.Artifacts/peers, git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 
-epochs=3 runs=3 pinn_steps=2000 rows="mlp1,mlp2,deep,deep@1000,deep@1000x2,cnn,pinn" out=BenchmarkDotNet.Artifacts/peers
+epochs=3 runs=3 pinn_steps=8000 rows="mlp1,mlp2,deep,deep@1000,deep@1000x2,cnn,pinn" out=BenchmarkDotNet.Artifacts/peers
 data=/usr/share/datasets/fashion-mnist python=/usr/bin/python3
 while [ $# -gt 0 ]; do
     case "$1" in
