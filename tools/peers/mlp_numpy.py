@@ -1,5 +1,5 @@
-"""The Examples' MLPs trained in NumPy with the labs' hand-derived backprop (docs/BENCHMARKS.md, "Peers"): forward
-X·Wᵀ + b and ReLU per layer, a stable log-softmax and the mean cross-entropy, the backward written out by hand
+"""The Examples' MLPs trained in NumPy with the labs' hand-derived backprop (docs/BENCHMARKS.md, "Side by side with the peers"): forward
+X·Wᵀ + b and ReLU per layer, a stable softmax (max subtracted) and the mean cross-entropy, the backward written out by hand
 (dZ = (softmax − onehot)/B at the output, dW = dZᵀ·A, db = Σ dZ, dA = dZ·W, the ReLU mask), plain SGD, float32,
 shuffled mini-batches, Fashion-MNIST as x/255. Buffers are allocated once and the products write into them (out=),
 so NumPy runs on its BLAS (OpenBLAS on Debian) with no per-step allocation of the big arrays.

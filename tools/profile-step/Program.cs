@@ -2,7 +2,8 @@
 // step of Autograd.Benchmarks' TrainingStepBenchmarks (Sequential of Linear and ReLU, CrossEntropyLoss, Sgd, one
 // TensorScope per step) on a seeded synthetic batch, one thread. WarmUpStep runs first so that pools and nodes exist;
 // only MeasuredStep is collected:
-//   valgrind --tool=callgrind --toggle-collect='*MeasuredStep*' /tmp/profile-step/ProfileStep mlp2 64 20
+//   strip --strip-debug -o /tmp/profile-step/ProfileStep.nodebug /tmp/profile-step/ProfileStep   (valgrind rejects the ILC's DWARF)
+//   valgrind --tool=callgrind --toggle-collect='*MeasuredStep*' /tmp/profile-step/ProfileStep.nodebug mlp2 64 10
 // With --phases (run on the JIT, so with the CPU's AVX-512 kernels) it times the phases of each step in thread CPU time
 // (clock_gettime(CLOCK_THREAD_CPUTIME_ID): time the thread was not running is not counted) and prints their medians:
 //   dotnet run -c Release --project tools/profile-step -- deep 64 2000 --phases
