@@ -5,7 +5,9 @@ internal enum StripeKernel { Blocked, BroadcastTiles, DotTiles }
 
 /// <summary>
 /// One multi-threaded GEMM call: C is cut into one stripe of rows or columns per thread and every stripe runs the
-/// kernel the single-threaded call would run on the whole of C. Stripe edges fall on that kernel's tile grid (MR rows or
+/// kernel the single-threaded call would run on the whole of C. For the blocked driver the operand every stripe reads
+/// in full (B for row stripes, A for column stripes) is packed once, its slices by all threads, before the stripes run.
+///  Stripe edges fall on that kernel's tile grid (MR rows or
 /// NR columns of the blocked driver, 4 rows or columns of the dot tiles), so every element of C is computed by the
 /// same instructions in the same order as on one thread: the result has the same bits for any thread count. The
 /// stripes run on <see cref="KernelWorkers"/>; nothing is allocated per call (the job is per calling thread, reused).
@@ -18,6 +20,9 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
     [ThreadStatic] private static GemmJob<T>? _current;
 
     private StripeKernel _kernel;
+    private bool _packing;        // the first round of a blocked call: threads pack slices of the shared operand
+    private T[]? _sharedArray;
+    private T* _shared;
     private GemmIsa _isa;
     private bool _transA, _transB, _accumulate, _splitRows, _alignA;
     private int _m, _n, _k, _parts, _unit;
@@ -34,9 +39,10 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
         switch (kernel)
         {
             case StripeKernel.Blocked:
-                // Each stripe re-packs the whole of the other operand: B (k×n) for row stripes, A (m×k) for column stripes.
+                // Each stripe packs its share of the operand every stripe reads (B, k×n, for row stripes; A, m×k, for
+                // column stripes) and the whole of its own slice of the other; the shared share is the cheaper side.
                 rowUnit = GemmDriver<T>.Mr(isa); colUnit = GemmDriver<T>.Nr(isa);
-                rowPack = PackWeight * (transB ? 3L : 1L) * k * n; colPack = PackWeight * (transA ? 1L : 3L) * m * k;
+                rowPack = PackWeight * (transB ? 3L : 1L) * k * n / threads; colPack = PackWeight * (transA ? 1L : 3L) * m * k / threads;
                 break;
             case StripeKernel.DotTiles:
                 rowUnit = colUnit = 4; rowPack = colPack = 0;   // nothing is packed
@@ -61,12 +67,33 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
         job._isa = isa; job._transA = transA; job._transB = transB; job._accumulate = accumulate;
         job._m = m; job._n = n; job._k = k;
         job._a = a; job._b = b; job._c = c; job._lda = lda; job._ldb = ldb;
+        if (kernel == StripeKernel.Blocked)
+        {
+            // Two rounds: every thread packs a slice of the shared operand, then (the end of the first round is the
+            // barrier) every stripe runs against the whole packed operand.
+            nint length = job._splitRows ? GemmDriver<T>.PackedBLength(isa, n, k) : GemmDriver<T>.PackedALength(isa, m, k);
+            job._shared = GemmDriver<T>.Buffer(ref job._sharedArray, length);
+            job._packing = true;
+            KernelWorkers.Run(job, job._parts);
+            job._packing = false;
+        }
         KernelWorkers.Run(job, job._parts);
         return true;
     }
 
     public override void RunPart(int part)
     {
+        if (_packing)
+        {
+            // Row stripes share B, packed in column slices of whole NR panels; column stripes share A, in row slices of MR.
+            if (_splitRows)
+                GemmDriver<T>.PackBColumns(_isa, _transB, _m, _n, _k, _b, _ldb, Boundary(_n, _parts, GemmDriver<T>.Nr(_isa), part),
+                    Boundary(_n, _parts, GemmDriver<T>.Nr(_isa), part + 1), _shared);
+            else
+                GemmDriver<T>.PackARows(_isa, _transA, _m, _n, _k, _a, _lda, Boundary(_m, _parts, GemmDriver<T>.Mr(_isa), part),
+                    Boundary(_m, _parts, GemmDriver<T>.Mr(_isa), part + 1), _shared);
+            return;
+        }
         int extent = _splitRows ? _m : _n;
         int start = Boundary(extent, _parts, _unit, part), count = Boundary(extent, _parts, _unit, part + 1) - start;
         int m = _splitRows ? count : _m, n = _splitRows ? _n : count;
@@ -76,7 +103,8 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
         switch (_kernel)
         {
             case StripeKernel.Blocked:
-                GemmDriver<T>.Run(_isa, _transA, _transB, m, n, _k, a, _lda, b, _ldb, c, _n, _accumulate);
+                GemmDriver<T>.Run(_isa, _transA, _transB, m, n, _k, a, _lda, b, _ldb, c, _n, _accumulate,
+                    packedA: _splitRows ? null : _shared, packedB: _splitRows ? _shared : null);
                 break;
             case StripeKernel.DotTiles:
                 DotTiles.Run(m, n, _k, a, _lda, b, _ldb, c, _n, 1, _accumulate, _alignA);
