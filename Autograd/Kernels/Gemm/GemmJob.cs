@@ -17,6 +17,11 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
     // Cost of packing one element relative to one multiply-add (a copy; a transposing pack costs three times that).
     private const int PackWeight = 8;
 
+    // Parts per thread. Parts are claimed dynamically, so when a helper is descheduled mid-call (a busy machine) the
+    // caller takes over all but the helper's current part instead of waiting for half the product; the stripes share
+    // the packed operand, so a finer cut re-packs nothing.
+    private const int PartsPerThread = 4;
+
     [ThreadStatic] private static GemmJob<T>? _current;
 
     private StripeKernel _kernel;
@@ -61,8 +66,8 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
         var job = _current ??= new GemmJob<T>();
         job._kernel = kernel;
         job._splitRows = rowCost <= colCost;
-        job._parts = job._splitRows ? rowParts : colParts;
         job._unit = job._splitRows ? rowUnit : colUnit;
+        job._parts = Math.Min((job._splitRows ? m : n) / job._unit, threads * PartsPerThread);
         job._alignA = DotTiles.AlignA(m, n);   // the whole product's choice, so that stripes load exactly as one call would
         job._isa = isa; job._transA = transA; job._transB = transB; job._accumulate = accumulate;
         job._m = m; job._n = n; job._k = k;
@@ -96,6 +101,7 @@ internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFlo
         }
         int extent = _splitRows ? _m : _n;
         int start = Boundary(extent, _parts, _unit, part), count = Boundary(extent, _parts, _unit, part + 1) - start;
+        if (count == 0) return;   // rounding to whole units can leave a part empty
         int m = _splitRows ? count : _m, n = _splitRows ? _n : count;
         T* a = !_splitRows ? _a : _transA ? _a + start : _a + start * _lda;
         T* b = _splitRows ? _b : _transB ? _b + start * _ldb : _b + start;
