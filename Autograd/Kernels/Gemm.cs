@@ -11,11 +11,11 @@ namespace Autograd.Kernels;
 /// </summary>
 internal static class Gemm
 {
-    // A second thread halves the arithmetic but costs a hand-over to a helper that is usually still spinning (well under
-    // a microsecond), the wait for the slower half and, for the blocked kernel, re-packing the other operand. Below
-    // ParallelMinWork multiply-adds per part (about 3 µs on one AVX-512 core) those costs are a sizeable share and a
-    // descheduled helper (the caller then runs both parts) costs more than the split can give; measured per shape with
-    // `Autograd.Benchmarks --threads` (docs/BENCHMARKS.md).
+    // A second thread halves the arithmetic but costs hand-overs to a helper that is usually still spinning (well under
+    // a microsecond each; the blocked kernel has two, packing the shared operand and then the stripes) and the wait for
+    // the slower part. Below ParallelMinWork multiply-adds per thread (about 3 µs on one AVX-512 core) those costs are
+    // a sizeable share, and a helper descheduled while it holds a part costs more than the split can give; measured per
+    // shape with `Autograd.Benchmarks --threads` (docs/BENCHMARKS.md).
     private const long ParallelMinWork = 1L << 19;
 
     // 0 = not forced, else the forced GemmIsa + 1: a plain int reads inline, a GemmIsa? thread static did not (1 % of a batch-1 step).

@@ -4,13 +4,13 @@ namespace Autograd.Kernels;
 internal enum StripeKernel { Blocked, BroadcastTiles, DotTiles }
 
 /// <summary>
-/// One multi-threaded GEMM call: C is cut into one stripe of rows or columns per thread and every stripe runs the
-/// kernel the single-threaded call would run on the whole of C. For the blocked driver the operand every stripe reads
-/// in full (B for row stripes, A for column stripes) is packed once, its slices by all threads, before the stripes run.
-///  Stripe edges fall on that kernel's tile grid (MR rows or
-/// NR columns of the blocked driver, 4 rows or columns of the dot tiles), so every element of C is computed by the
-/// same instructions in the same order as on one thread: the result has the same bits for any thread count. The
-/// stripes run on <see cref="KernelWorkers"/>; nothing is allocated per call (the job is per calling thread, reused).
+/// One multi-threaded GEMM call: C is cut into stripes of rows or columns and every stripe runs the kernel the
+/// single-threaded call would run on the whole of C. Stripe edges fall on that kernel's tile grid (MR rows or NR columns
+/// of the blocked driver, 4 rows or columns of the dot tiles), so every element of C is computed by the same
+/// instructions in the same order as on one thread: the result has the same bits for any thread count. For the blocked
+/// driver the operand every stripe reads in full (B for row stripes, A for column stripes) is packed once, in slices
+/// by all threads, before the stripes run. The parts run on <see cref="KernelWorkers"/>; nothing is allocated per call
+/// (the job and its shared packing buffer are per calling thread, reused).
 /// </summary>
 internal sealed unsafe class GemmJob<T> : ParallelWork where T : unmanaged, IFloatingPointIeee754<T>
 {
