@@ -26,8 +26,8 @@ public abstract class CustomFunction<T> where T : unmanaged, IFloatingPointIeee7
     public virtual string Name => GetType().Name;
 
     /// <summary>
-    /// False if <see cref="Backward"/> is not written with differentiable ops: taking a gradient through this function
-    /// with createGraph then throws, naming it.
+    /// Override to return true if <see cref="Backward"/> is not written with differentiable ops: taking a gradient
+    /// through this function with createGraph then throws NotSupportedException, naming it. False by default.
     /// </summary>
     protected virtual bool OnceDifferentiable => false;
 

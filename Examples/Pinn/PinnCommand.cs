@@ -8,7 +8,8 @@ namespace Autograd.Examples.Pinn;
 /// A physics-informed network: a tanh MLP u(x) trained so that u″(x) = −π² sin(πx) on [0, 1] with u(0) = u(1) = 0,
 /// whose solution is sin(πx). u″ comes from the tape (the gradient of the gradient, recorded with createGraph), not
 /// from finite differences; the loss is the mean squared residual at the collocation points plus the squared
-/// boundary values, and its gradient with respect to the weights goes through both recorded derivatives.
+/// boundary values, and its gradient with respect to the weights goes through both recorded derivatives
+/// (<see cref="PinnProblem.Step"/>).
 /// </summary>
 internal static class PinnCommand
 {
@@ -16,38 +17,14 @@ internal static class PinnCommand
 
     public static int Run(Options o, TextWriter log)
     {
-        var rng = new Rng(o.Seed);
-        var model = new Sequential<double>(
-            new Linear<double>(1, 32, rng: rng), new Tanh<double>(),
-            new Linear<double>(32, 32, rng: rng), new Tanh<double>(),
-            new Linear<double>(32, 1, rng: rng));
-        var optimizer = new Adam<double>(model.Parameters(), lr: o.LearningRate);
-
-        // Collocation points: an even grid over [0, 1] (both ends included); the source term at each.
-        var x = Tensor.FromArray(Enumerable.Range(0, o.Points).Select(i => i / (double)(o.Points - 1)).ToArray(), o.Points, 1);
-        x.RequiresGrad = true;
-        var source = Tensor.FromArray(x.ToArray().Select(v => Math.PI * Math.PI * Math.Sin(Math.PI * v)).ToArray(), o.Points, 1);
-        var boundary = Tensor.FromArray(new[] { 0.0, 1.0 }, 2, 1);
-        var ones = Tensor.Ones<double>(o.Points, 1);
-
-        log.WriteLine($"pinn: u″ = −π² sin(πx) on [0, 1], u(0) = u(1) = 0; tanh MLP 1→32→32→1 ({model.ParameterCount:N0} parameters), " +
+        var problem = new PinnProblem(o.Points, o.LearningRate, o.Seed);
+        var model = problem.Model;
+        log.WriteLine($"pinn: u″ = −π² sin(πx) on [0, 1], u(0) = u(1) = 0; tanh MLP 1→{PinnProblem.Hidden}→{PinnProblem.Hidden}→1 ({model.ParameterCount:N0} parameters), " +
                       $"float64, Adam lr {o.LearningRate}, {o.Points} collocation points, {o.Steps} steps");
         var clock = Stopwatch.StartNew();
         for (int step = 1; step <= o.Steps; step++)
         {
-            double loss;
-            using (TensorScope.Begin())
-            {
-                var u = model.Forward(x);
-                var du = Functional.Grad(u, x, ones, createGraph: true);     // u′ at every point (each u_i depends on x_i only)
-                var d2u = Functional.Grad(du, x, ones, createGraph: true);   // u″
-                var residual = d2u.Add(source);                              // u″ + π² sin(πx) = 0
-                var total = residual.Square().Mean().Add(model.Forward(boundary).Square().Sum());
-                optimizer.ZeroGrad();
-                total.Backward();
-                optimizer.Step();
-                loss = total.Item();
-            }
+            double loss = problem.Step();
             if (step % o.LogEvery == 0 || step == o.Steps)
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"step {step,6}  loss {loss:E3}  max_abs_error {MaxAbsError(model, 1000):E3}  {clock.Elapsed.TotalSeconds:F1} s"));
