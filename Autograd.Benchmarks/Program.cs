@@ -5,11 +5,14 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project Autograd.Benchmarks -- --filter '*'          every suite, measured by BenchmarkDotNet
 // dotnet run -c Release --project Autograd.Benchmarks -- --smoke [substring…]  every case once, in process (CI)
 // dotnet run -c Release --project Autograd.Benchmarks -- --paired [net/batch…] tape/hand step ratio, alternating rounds
+// dotnet run -c Release --project Autograd.Benchmarks -- --threads [case…]     2-thread/1-thread speed-up, alternating rounds
 // This assembly is named through SmokeRunner: the Examples' internals (their top-level Program too) are visible here.
 if (args.Length > 0 && args[0] == "--smoke")
     return SmokeRunner.Run(typeof(SmokeRunner).Assembly, args[1..]);
 if (args.Length > 0 && args[0] == "--paired")
     return PairedStepRunner.Run(args[1..]);
+if (args.Length > 0 && args[0] == "--threads")
+    return ThreadScalingRunner.Run(args[1..]);
 
 BenchmarkSwitcher.FromAssembly(typeof(SmokeRunner).Assembly).Run(args);
 return 0;

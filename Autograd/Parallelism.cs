@@ -7,8 +7,9 @@ public static class Parallelism
 
     /// <summary>
     /// Process-wide upper bound on the threads one kernel call (a matrix product) may use; defaults to
-    /// <see cref="Environment.ProcessorCount"/>. At 1 every kernel runs on the calling thread and never touches the
-    /// thread pool, which suits processes that run one training loop per core.
+    /// <see cref="Environment.ProcessorCount"/>. At 1 every kernel runs on the calling thread and hands no work to the
+    /// library's helper threads, which suits processes that run one training loop per core. Results have the same bits
+    /// for every setting.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public static int MaxThreads

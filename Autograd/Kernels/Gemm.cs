@@ -11,10 +11,12 @@ namespace Autograd.Kernels;
 /// </summary>
 internal static class Gemm
 {
-    // A second thread halves the arithmetic but costs a pool wake-up (~6 µs) plus re-packing one operand: break-even is
-    // estimated near 1M multiply-adds on an idle machine. The threshold sits at 4M (~60 µs on one AVX-512 core) because
-    // when other processes keep the cores busy a stripe can wait for a descheduled worker; measured on the 2-core box.
-    private const long ParallelThreshold = 1L << 22;
+    // A second thread halves the arithmetic but costs hand-overs to a helper that is usually still spinning (well under
+    // a microsecond each; the blocked kernel has two, packing the shared operand and then the stripes) and the wait for
+    // the slower part. Below ParallelMinWork multiply-adds per thread (about 3 µs on one AVX-512 core) those costs are
+    // a sizeable share, and a helper descheduled while it holds a part costs more than the split can give; measured per
+    // shape with `Autograd.Benchmarks --threads` (docs/BENCHMARKS.md).
+    private const long ParallelMinWork = 1L << 19;
 
     // 0 = not forced, else the forced GemmIsa + 1: a plain int reads inline, a GemmIsa? thread static did not (1 % of a batch-1 step).
     [ThreadStatic] private static int _forcedIsaPlusOne;
@@ -85,21 +87,31 @@ internal static class Gemm
                 else Gemv.RowCombination(isa, k, n, pa, pb, ldb, pc, accumulate);
                 return;
             }
-            long work = (long)m * n * k;
-            int threads = work < ParallelThreshold ? 1 : Math.Min(Threading.MaxThreads, Environment.ProcessorCount);
-            if (threads == 1 && isa == GemmIsa.Avx512 && !transB && UseBroadcastTiles<T>(m, n, k, accumulate))
+            // The kernel is chosen from the shape alone; a second thread runs stripes of that same kernel, so the bits
+            // do not depend on the thread count.
+            int threads = Threads((long)m * n * k);
+            if (isa == GemmIsa.Avx512 && !transB && UseBroadcastTiles<T>(m, n, k, accumulate))
             {
-                BroadcastTiles.Run(transA, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
+                if (threads == 1 || !GemmJob<T>.TryRun(StripeKernel.BroadcastTiles, isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate))
+                    BroadcastTiles.Run(transA, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
                 return;
             }
-            if (threads == 1 && isa == GemmIsa.Avx512 && !transA && transB && UseDotTiles<T>(m, n, k))
+            if (isa == GemmIsa.Avx512 && !transA && transB && UseDotTiles<T>(m, n, k))
             {
-                DotTiles.Run(m, n, k, pa, lda, pb, ldb, pc, n, 1, accumulate);
+                if (threads == 1 || !GemmJob<T>.TryRun(StripeKernel.DotTiles, isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate))
+                    DotTiles.Run(m, n, k, pa, lda, pb, ldb, pc, n, 1, accumulate, DotTiles.AlignA(m, n));
                 return;
             }
-            if (threads > 1 && GemmJob<T>.TryRun(isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate)) return;
+            if (threads > 1 && GemmJob<T>.TryRun(StripeKernel.Blocked, isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate)) return;
             GemmDriver<T>.Run(isa, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
         }
+    }
+
+    // As many threads as the setting and the cores allow, but no more than give each part ParallelMinWork multiply-adds.
+    private static int Threads(long work)
+    {
+        int allowed = Math.Min(Threading.MaxThreads, Environment.ProcessorCount);
+        return allowed == 1 ? 1 : (int)Math.Clamp(work / ParallelMinWork, 1, allowed);
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]

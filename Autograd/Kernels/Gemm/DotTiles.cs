@@ -14,15 +14,19 @@ namespace Autograd.Kernels;
 /// </summary>
 internal static unsafe class DotTiles
 {
-    /// <summary>C[i·ldc + j·cs] (+)= Σₚ A[i·lda + p]·B[j·ldb + p] for i &lt; m, j &lt; n.</summary>
+    /// <summary>Loads of the larger operand are the ones kept cache-line aligned (it streams from L2; the other stays in
+    /// L1). The choice sets where each dot product's masked ends fall, so a stripe of a larger product passes the whole
+    /// product's choice to get the same bits.</summary>
+    public static bool AlignA(int m, int n) => m > n;
+
+    /// <summary>C[i·ldc + j·cs] (+)= Σₚ A[i·lda + p]·B[j·ldb + p] for i &lt; m, j &lt; n; <paramref name="alignA"/> from
+    /// <see cref="AlignA"/> of the whole product.</summary>
     // A kernel root: never inlined, so its AggressiveInlining helpers (Fma, loads) always fit its own JIT budget. Inlined
     // into a hot caller (dynamic PGO does that), the budget ran out and Fma stayed a call: 5x slower (see docs/BENCHMARKS.md).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Run<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, nint cs, bool accumulate)
+    public static void Run<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, nint cs, bool accumulate, bool alignA)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // Loads of the larger operand are the ones kept cache-line aligned (it streams from L2; the other stays in L1).
-        bool alignA = m > n;
         int i = 0;
         for (; i + 4 <= m; i += 4)
         {

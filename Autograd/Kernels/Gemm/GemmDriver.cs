@@ -38,26 +38,22 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     /// <summary>Columns of the narrow kernel used for a ragged last column panel.</summary>
     public static int Narrow(GemmIsa isa) => isa switch { GemmIsa.Avx512 => Vector512<T>.Count, GemmIsa.Avx2 => Vector256<T>.Count, _ => 4 };
 
-    /// <summary>C[m×n] (+)= op(A)·op(B) with leading dimensions; pointers are at element (0,0) of each operand.</summary>
+    /// <summary>C[m×n] (+)= op(A)·op(B) with leading dimensions; pointers are at element (0,0) of each operand.
+    /// <paramref name="packedA"/> (or <paramref name="packedB"/>), when given, holds the whole of op(A) (op(B)) already
+    /// packed by <see cref="PackARows"/> (<see cref="PackBColumns"/>) for this m, n, k, and that operand is not read.</summary>
     public static void Run(GemmIsa isa, bool transA, bool transB, int m, int n, int k,
-        T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate)
+        T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate, T* packedA = null, T* packedB = null)
     {
         int mr = Mr(isa), nr = Nr(isa), narrow = Narrow(isa);
-        // Balanced blocks: 784 = 2×392 beats 384+384+16, whose thin last block would pay full C traffic for little work.
-        int kcMax = Math.Max(16, L1PanelBytes / (mr * sizeof(T)));
-        int kc0 = DivUp(k, DivUp(k, kcMax));
-        int ncMax = Math.Max(nr, L2BlockBytes / (kc0 * sizeof(T)) / nr * nr);
-        int nc0 = RoundUp(DivUp(n, DivUp(n, ncMax)), nr);
-        int mcMax = Math.Max(mr, L3BlockBytes / (kc0 * sizeof(T)) / mr * mr);
-        int mc0 = RoundUp(DivUp(m, DivUp(m, mcMax)), mr);
+        var (kc0, nc0, mc0) = Blocks(isa, m, n, k);
 
-        T* packA = Buffer(ref _packA, (nint)mc0 * kc0);
-        T* packB = Buffer(ref _packB, (nint)nc0 * kc0);
+        T* packA = packedA != null ? null : Buffer(ref _packA, (nint)mc0 * kc0);
+        T* packB = packedB != null ? null : Buffer(ref _packB, (nint)nc0 * kc0);
         T* tile = stackalloc T[8 * 32]; // ≥ MR×NR of every kernel family (8×32 floats is the largest)
 
         // Packing B pays off when many A panels reuse it. With few rows, reading full B panels in place is faster,
         // as long as one panel's rows (kc of them, ldb apart) span few enough pages for the TLB (measured: n=196 yes, n=500 no).
-        bool direct = !transB && (m <= 4 * mr || (m <= 12 * mr && (long)kc0 * ldb * sizeof(T) <= DirectBSpanBytes));
+        bool direct = packedB == null && !transB && (m <= 4 * mr || (m <= 12 * mr && (long)kc0 * ldb * sizeof(T) <= DirectBSpanBytes));
         for (int ic = 0; ic < m; ic += mc0)
         {
             int mc = Math.Min(mc0, m - ic);
@@ -65,25 +61,91 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             {
                 int kc = Math.Min(kc0, k - pc);
                 bool load = accumulate || pc > 0;
-                Packing.PackA(transA ? a + pc * lda + ic : a + ic * lda + pc, lda, transA, mc, kc, mr, packA);
+                T* aBlock = packedA != null ? packedA + PackedAOffset(mr, k, ic, mc, pc) : packA;
+                if (packedA == null) Packing.PackA(transA ? a + pc * lda + ic : a + ic * lda + pc, lda, transA, mc, kc, mr, packA);
                 for (int jc = 0; jc < n; jc += nc0)
                 {
                     int nc = Math.Min(nc0, n - jc);
                     T* bBlock = transB ? b + jc * ldb + pc : b + pc * ldb + jc;
-                    if (direct)
+                    if (packedB != null)
+                        Macro(isa, mc, nc, kc, aBlock, null, 0, packedB + PackedBOffset(isa, n, pc, jc, kc), c + ic * ldc + jc, ldc, load, tile);
+                    else if (direct)
                     {
                         // Full panels are read in place; only the ragged last one is packed (zero padding keeps the kernel branch-free).
                         int full = nc - nc % nr;
                         if (full < nc) Packing.PackB(bBlock + full, ldb, false, kc, nc - full, nr, narrow, packB);
-                        Macro(isa, mc, nc, kc, packA, bBlock, ldb, packB, c + ic * ldc + jc, ldc, load, tile);
+                        Macro(isa, mc, nc, kc, aBlock, bBlock, ldb, packB, c + ic * ldc + jc, ldc, load, tile);
                     }
                     else
                     {
                         Packing.PackB(bBlock, ldb, transB, kc, nc, nr, narrow, packB);
-                        Macro(isa, mc, nc, kc, packA, null, 0, packB, c + ic * ldc + jc, ldc, load, tile);
+                        Macro(isa, mc, nc, kc, aBlock, null, 0, packB, c + ic * ldc + jc, ldc, load, tile);
                     }
                 }
             }
+        }
+    }
+
+    // Cache blocks: KC from k (the A panel fills its share of L1), NC from n (the B block half of L2), MC from m (the A
+    // block in L3). Balanced blocks: 784 = 2×392 beats 384+384+16, whose thin last block would pay full C traffic for little work.
+    private static (int Kc, int Nc, int Mc) Blocks(GemmIsa isa, int m, int n, int k)
+    {
+        int mr = Mr(isa), nr = Nr(isa);
+        int kcMax = Math.Max(16, L1PanelBytes / (mr * sizeof(T)));
+        int kc0 = DivUp(k, DivUp(k, kcMax));
+        int ncMax = Math.Max(nr, L2BlockBytes / (kc0 * sizeof(T)) / nr * nr);
+        int nc0 = RoundUp(DivUp(n, DivUp(n, ncMax)), nr);
+        int mcMax = Math.Max(mr, L3BlockBytes / (kc0 * sizeof(T)) / mr * mr);
+        int mc0 = RoundUp(DivUp(m, DivUp(m, mcMax)), mr);
+        return (kc0, nc0, mc0);
+    }
+
+    // The whole of op(A) packed: MC blocks one after the other, each its KC blocks of ⌈mc/MR⌉ panels.
+    private static nint PackedAOffset(int mr, int k, int ic, int mc, int pc) => (nint)ic * k + (nint)RoundUp(mc, mr) * pc;
+
+    // The whole of op(B) packed: one slab per KC block, each all columns' panels (the last may be the narrow width).
+    private static nint PackedBOffset(GemmIsa isa, int n, int pc, int jc, int kc) => (nint)pc * PaddedWidth(isa, n) + (nint)jc * kc;
+
+    private static int PaddedWidth(GemmIsa isa, int n)
+    {
+        int nr = Nr(isa), ragged = n % nr;
+        return n - ragged + (ragged == 0 ? 0 : ragged <= Narrow(isa) ? Narrow(isa) : nr);
+    }
+
+    /// <summary>Elements of the whole of op(A) packed for <see cref="Run"/>'s <c>packedA</c>.</summary>
+    public static nint PackedALength(GemmIsa isa, int m, int k) => (nint)RoundUp(m, Mr(isa)) * k;
+
+    /// <summary>Elements of the whole of op(B) packed for <see cref="Run"/>'s <c>packedB</c>.</summary>
+    public static nint PackedBLength(GemmIsa isa, int n, int k) => (nint)PaddedWidth(isa, n) * k;
+
+    /// <summary>Packs rows [<paramref name="first"/>, <paramref name="end"/>) of op(A), multiples of MR (end may be m),
+    /// into the layout <see cref="Run"/> reads as <c>packedA</c>; disjoint row ranges may be packed by different threads.</summary>
+    public static void PackARows(GemmIsa isa, bool transA, int m, int n, int k, T* a, nint lda, int first, int end, T* packed)
+    {
+        int mr = Mr(isa);
+        var (kc0, _, mc0) = Blocks(isa, m, n, k);
+        for (int ic = first / mc0 * mc0; ic < end; ic += mc0)
+        {
+            int mc = Math.Min(mc0, m - ic), from = Math.Max(first, ic), to = Math.Min(end, ic + mc);
+            for (int pc = 0; pc < k; pc += kc0)
+            {
+                int kc = Math.Min(kc0, k - pc);
+                T* dst = packed + PackedAOffset(mr, k, ic, mc, pc) + (nint)(from - ic) * kc;
+                Packing.PackA(transA ? a + pc * lda + from : a + from * lda + pc, lda, transA, to - from, kc, mr, dst);
+            }
+        }
+    }
+
+    /// <summary>Packs columns [<paramref name="first"/>, <paramref name="end"/>) of op(B), multiples of NR (end may be n),
+    /// into the layout <see cref="Run"/> reads as <c>packedB</c>; disjoint column ranges may be packed by different threads.</summary>
+    public static void PackBColumns(GemmIsa isa, bool transB, int m, int n, int k, T* b, nint ldb, int first, int end, T* packed)
+    {
+        var (kc0, _, _) = Blocks(isa, m, n, k);
+        for (int pc = 0; pc < k; pc += kc0)
+        {
+            int kc = Math.Min(kc0, k - pc);
+            T* dst = packed + PackedBOffset(isa, n, pc, first, kc);
+            Packing.PackB(transB ? b + first * ldb + pc : b + pc * ldb + first, ldb, transB, kc, end - first, Nr(isa), Narrow(isa), dst);
         }
     }
 
@@ -142,8 +204,9 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         }
     }
 
-    // Pinned (never moves, so a raw pointer stays valid) and aligned to a cache line so panel rows never straddle two.
-    private static T* Buffer(ref T[]? array, nint length)
+    /// <summary>A packing buffer of at least <paramref name="length"/> elements in <paramref name="array"/> (grown when
+    /// short): pinned (never moves, so a raw pointer stays valid) and aligned to a cache line so panel rows never straddle two.</summary>
+    public static T* Buffer(ref T[]? array, nint length)
     {
         nint need = length + CacheLine / sizeof(T);
         if (array is null || array.Length < need)

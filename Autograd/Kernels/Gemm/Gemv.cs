@@ -88,7 +88,7 @@ internal static unsafe class Gemv
         if (isa == GemmIsa.Avx512)
         {
             // Four rows of M per pass share each load of x, and no per-row call overhead.
-            DotTiles.Run(1, n, k, x, 0, mat, ldm, y, 0, ys, accumulate);
+            DotTiles.Run(1, n, k, x, 0, mat, ldm, y, 0, ys, accumulate, DotTiles.AlignA(1, n));
             return;
         }
         var xs = new ReadOnlySpan<T>(x, k);
