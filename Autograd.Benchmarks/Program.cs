@@ -5,12 +5,17 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project Autograd.Benchmarks -- --filter '*'          every suite, measured by BenchmarkDotNet
 // dotnet run -c Release --project Autograd.Benchmarks -- --smoke [substring…]  every case once, in process (CI)
 // dotnet run -c Release --project Autograd.Benchmarks -- --paired [net/batch…] tape/hand step ratio, alternating rounds
+//     (--paired --one-thread …: with Parallelism.MaxThreads = 1, the per-core ratio without the helper threads)
 // dotnet run -c Release --project Autograd.Benchmarks -- --threads [case…]     2-thread/1-thread speed-up, alternating rounds
 // This assembly is named through SmokeRunner: the Examples' internals (their top-level Program too) are visible here.
 if (args.Length > 0 && args[0] == "--smoke")
     return SmokeRunner.Run(typeof(SmokeRunner).Assembly, args[1..]);
 if (args.Length > 0 && args[0] == "--paired")
-    return PairedStepRunner.Run(args[1..]);
+{
+    var filters = args[1..].Where(a => a != "--one-thread").ToArray();
+    if (filters.Length < args.Length - 1) Autograd.Parallelism.MaxThreads = 1;
+    return PairedStepRunner.Run(filters);
+}
 if (args.Length > 0 && args[0] == "--threads")
     return ThreadScalingRunner.Run(args[1..]);
 
