@@ -101,7 +101,13 @@ for run in $(seq 1 "$runs"); do
                 seconds=$(printf '%s\n' "$final" | sed -n 's/.*train_seconds=\([0-9.]*\).*/\1/p')
                 value=$(awk -v s="$pinn_steps" -v t="$seconds" 'BEGIN { printf "%.1f", s / t }'); unit=steps/s
             else
-                value=$(printf '%s\n' "$final" | sed -n 's/.*train_samples_per_s=\([0-9]*\).*/\1/p'); unit=samples/s
+                # Steady state: the median of the per-epoch rates from epoch 2 on, for every system alike, so that
+                # the first epoch's one-off costs (our JIT compiling each method, the peers' first-call set-up) are
+                # not what is compared; with a single epoch, the run's own figure.
+                value=$(awk '/^epoch / && $2 + 0 >= 2 { for (i = 1; i < NF; i++) if ($i == "samples/s" || $i == "train_samples_per_s") print $(i + 1) + 0 }' "$log" |
+                        sort -n | awk '{ r[NR] = $1 } END { if (NR) printf "%d", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
+                [ -n "$value" ] || value=$(printf '%s\n' "$final" | sed -n 's/.*train_samples_per_s=\([0-9]*\).*/\1/p')
+                unit=samples/s
             fi
             printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$row" "$system" "$run" "$value" "$unit" "$rss" >> "$results"
             echo "    $value $unit, peak RSS $((rss / 1024)) MB"
