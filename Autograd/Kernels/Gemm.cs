@@ -18,6 +18,11 @@ internal static class Gemm
     // shape with `Autograd.Benchmarks --threads` (docs/BENCHMARKS.md).
     private const long ParallelMinWork = 1L << 19;
 
+    // A part also needs enough of C: a product whose C is small against its k (the 10×196 C of a 196→10 layer's weight
+    // gradient at batch 1000) ran 1.5–2.4× slower on two threads than on one, its stripes a few tiles wide, while a
+    // 64×100 C still gained 1.1×; measured with `--threads gemm`.
+    private const long ParallelMinOutput = 1L << 10;
+
     // 0 = not forced, else the forced GemmIsa + 1: a plain int reads inline, a GemmIsa? thread static did not (1 % of a batch-1 step).
     [ThreadStatic] private static int _forcedIsaPlusOne;
 
@@ -89,7 +94,7 @@ internal static class Gemm
             }
             // The kernel is chosen from the shape alone; a second thread runs stripes of that same kernel, so the bits
             // do not depend on the thread count.
-            int threads = Threads((long)m * n * k);
+            int threads = Threads((long)m * n * k, (long)m * n);
             if (isa == GemmIsa.Avx512 && !transB && UseBroadcastTiles<T>(m, n, k, accumulate))
             {
                 if (threads == 1 || !GemmJob<T>.TryRun(StripeKernel.BroadcastTiles, isa, threads, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate))
@@ -107,11 +112,12 @@ internal static class Gemm
         }
     }
 
-    // As many threads as the setting and the cores allow, but no more than give each part ParallelMinWork multiply-adds.
-    private static int Threads(long work)
+    // As many threads as the setting and the cores allow, but no more than give each part ParallelMinWork multiply-adds
+    // and ParallelMinOutput elements of C.
+    private static int Threads(long work, long outputs)
     {
         int allowed = Math.Min(Threading.MaxThreads, Environment.ProcessorCount);
-        return allowed == 1 ? 1 : (int)Math.Clamp(work / ParallelMinWork, 1, allowed);
+        return allowed == 1 ? 1 : (int)Math.Clamp(Math.Min(work / ParallelMinWork, outputs / ParallelMinOutput), 1, allowed);
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
