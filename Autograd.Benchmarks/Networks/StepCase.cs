@@ -7,7 +7,7 @@ namespace Autograd.Benchmarks.Networks;
 /// <summary>
 /// One training step of an Examples network on a batch, with the multiply-adds of its matrix products and convolutions:
 /// the useful work that the GFLOP/s column divides by the time. Elementwise passes, pooling, losses and the update are not
-/// counted: under 1 % of the CNN's flops, about 5 % of the PINN's (PyTorch's profiler counts 78k elementwise flops in its step).
+/// counted (their share of each step's flops is in docs/BENCHMARKS.md).
 /// </summary>
 public sealed record StepCase(string Name, int Batch, long MultiplyAdds) : IFlopCount
 {

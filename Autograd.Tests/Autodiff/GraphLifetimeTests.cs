@@ -126,7 +126,7 @@ public class GraphLifetimeTests
     }
 
     // Issue #11 item 11: the class targets are copied when the op is recorded, so changing the caller's array between
-    // forward and backward changes nothing (it used to write into another row, or throw IndexOutOfRange).
+    // forward and backward changes nothing (no gradient written into another row, no IndexOutOfRange).
     [TestCase("CrossEntropyLoss")]
     [TestCase("NllLoss")]
     public void ChangingTheTargetsAfterTheForwardPassDoesNotChangeTheGradient(string op)

@@ -19,7 +19,7 @@ public class ShapeAndCreationLimitTests
         Assert.That(new Shape(5).Without(0), Is.EqualTo(Shape.Scalar));
         Assert.That(new Shape(2, 0, 3).Without(1).Length, Is.EqualTo(6));
 
-        // A scalar has no axis to drop: this used to be a stack overflow that killed the process.
+        // A scalar has no axis to drop: an exception, not an unbounded recursion that kills the process.
         var scalar = Assert.Throws<ArgumentOutOfRangeException>(() => Shape.Scalar.Without(0))!;
         Assert.That(scalar.Message, Does.Contain("Shape.Without").And.Contain("axis 0").And.Contain("[]"));
         var beyond = Assert.Throws<ArgumentOutOfRangeException>(() => new Shape(2, 3).Without(5))!;
@@ -213,7 +213,7 @@ public class ShapeAndCreationLimitTests
             Assert.That(e.Message, Does.StartWith(op + ":").And.Contain("reduction 7").And.Contain("[3, 4]"));
         }
         // The loss modules check when they are built: CrossEntropyLoss and NllLoss with a target tensor reduce by
-        // themselves, and an unknown value used to fall through to "no reduction".
+        // themselves, and an unknown value must not fall through to "no reduction".
         var modules = new (string Name, Action Create)[]
         {
             ("CrossEntropyLoss", () => new CrossEntropyLoss<double>(reduction: bad)),

@@ -13,14 +13,14 @@ internal static class Gemm
 {
     // A second thread halves the arithmetic but costs hand-overs to a helper that is usually still spinning (well under
     // a microsecond each; the blocked kernel has two, packing the shared operand and then the stripes) and the wait for
-    // the slower part. Below ParallelMinWork multiply-adds per thread (about 3 µs on one AVX-512 core) those costs are
+    // the slower part. Below ParallelMinWork multiply-adds per thread (a few microseconds of work) those costs are
     // a sizeable share, and a helper descheduled while it holds a part costs more than the split can give; measured per
     // shape with `Autograd.Benchmarks --threads` (docs/BENCHMARKS.md).
     private const long ParallelMinWork = 1L << 19;
 
     // A part also needs enough of C: a product whose C is small against its k (the 10×196 C of a 196→10 layer's weight
-    // gradient at batch 1000) ran 1.5–2.4× slower on two threads than on one, its stripes a few tiles wide, while a
-    // 64×100 C still gained 1.1×; measured with `--threads gemm`.
+    // gradient at batch 1000) is slower split, its stripes only a few tiles wide; the threshold sits below the smallest
+    // C that still gained (`--threads gemm`, figures in docs/BENCHMARKS.md, "Two threads").
     private const long ParallelMinOutput = 1L << 10;
 
     // 0 = not forced, else the forced GemmIsa + 1: a plain int reads inline, a GemmIsa? thread static did not (1 % of a batch-1 step).
