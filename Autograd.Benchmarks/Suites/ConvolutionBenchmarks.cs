@@ -7,8 +7,9 @@ namespace Autograd.Benchmarks.Suites;
 
 /// <summary>
 /// float32 convolution kernels on the CNN's shapes (batch 64, one thread): each of the 6 products against the bare GEMMs
-/// it runs (the same per-sample products on an already lowered column matrix), so Ratio is the share of the time the
-/// lowering, padding, col2im and bias cost on top of the GEMM. GFLOP/s counts 2·N·O·OH·OW·C·kH·kW per product.
+/// it runs (the same products, <see cref="Convolution.SamplesPerProduct{T}"/> samples each, on column matrices lowered
+/// once: transposed for a weight gradient that lowers so), so Ratio is the share of the time the lowering, padding,
+/// col2im, the copies to and from the samples' planes and the bias cost on top of the GEMM. GFLOP/s counts 2·N·O·OH·OW·C·kH·kW per product.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ConvolutionConfig))]
@@ -20,7 +21,7 @@ public class ConvolutionBenchmarks
     public static IEnumerable<ConvCase> Cases() => ConvCase.NetworkShapes();
 
     // Tensor storage is 64-byte aligned, and the kernels stream from it: aligned buffers make the figures the ops will see.
-    private ArraySegment<float> _x, _weight, _bias, _y, _dx, _dWeight, _dBias, _scratch, _columns;
+    private ArraySegment<float> _x, _weight, _bias, _y, _dx, _dWeight, _dBias, _scratch, _columns, _block;
 
     [GlobalSetup]
     public void Setup()
@@ -36,9 +37,17 @@ public class ConvolutionBenchmarks
         }
         _x = Buffer(g.InputLength); _weight = Buffer(g.WeightLength); _bias = Buffer(g.OutChannels); _y = Buffer(g.OutputLength);
         _dx = Buffer(g.InputLength); _dWeight = Buffer(g.WeightLength); _dBias = Buffer(g.OutChannels);
-        _scratch = Buffer(Math.Max(Convolution.ForwardScratchLength(g), Convolution.BackwardDataScratchLength(g)));
-        _columns = Buffer(g.PatchLength * g.OutPlane);
-        Im2Col.Lower<float>(g, _x.AsSpan(0, g.InChannels * g.InPlane), new float[g.PaddedGroupLength], _columns);
+        _scratch = Buffer(Math.Max(Convolution.ForwardScratchLength<float>(g),
+            Math.Max(Convolution.BackwardDataScratchLength<float>(g), Convolution.BackwardWeightScratchLength<float>(g))));
+        var pass = Case.Product == ConvProduct.InputGrad ? Convolution.Pass.InputGradient : Convolution.Pass.Forward;
+        int samples = Convolution.SamplesPerProduct<float>(g, pass), width = samples * g.OutPlane, inPlanes = g.InChannels * g.InPlane;
+        _columns = Buffer(g.PatchLength * width);
+        _block = Buffer(g.OutChannels * width);
+        if (Case.Product == ConvProduct.WeightGrad && Convolution.LowersTransposed(g))
+            Im2Col.LowerTransposed<float>(g, _x.AsSpan(0, inPlanes), new float[Im2Col.InterleavedLength(g)], _columns);
+        else
+            for (int s = 0; s < samples; s++)
+                Im2Col.Lower<float>(g, _x.AsSpan(s * inPlanes, inPlanes), new float[g.PaddedGroupLength], _columns.AsSpan(s * g.OutPlane), width);
     }
 
     [Benchmark]
@@ -53,21 +62,27 @@ public class ConvolutionBenchmarks
         }
     }
 
-    /// <summary>Only the GEMMs the kernel runs, one per sample, on a column matrix lowered once.</summary>
+    /// <summary>Only the GEMMs the kernel runs, one per group of samples, on a column matrix lowered once.</summary>
     [Benchmark(Baseline = true)]
     public void GemmOnly()
     {
         var g = Case.Geometry;
         int o = g.OutChannels, k = g.PatchLength, p = g.OutPlane;
-        for (int n = 0; n < g.Batch; n++)
+        if (Case.Product == ConvProduct.WeightGrad)
         {
-            var yn = _y.AsSpan(n * o * p, o * p);
-            switch (Case.Product)
-            {
-                case ConvProduct.Forward: Gemm.Multiply<float>(false, false, o, p, k, _weight, _columns, yn, accumulate: false); break;
-                case ConvProduct.InputGrad: Gemm.Multiply<float>(true, false, k, p, o, _weight, yn, _columns, accumulate: false); break;
-                default: Gemm.Multiply<float>(false, true, o, k, p, yn, _columns, _dWeight, accumulate: n > 0); break;
-            }
+            bool transposed = Convolution.LowersTransposed(g);
+            for (int n = 0; n < g.Batch; n++)
+                Gemm.Multiply<float>(false, !transposed, o, k, p, _y.AsSpan(n * o * p, o * p), _columns, _dWeight, accumulate: n > 0);
+            return;
+        }
+        var pass = Case.Product == ConvProduct.InputGrad ? Convolution.Pass.InputGradient : Convolution.Pass.Forward;
+        int perProduct = Convolution.SamplesPerProduct<float>(g, pass);
+        for (int first = 0; first < g.Batch; first += perProduct)
+        {
+            int width = Math.Min(perProduct, g.Batch - first) * p;
+            var block = _block.AsSpan(0, o * width);
+            if (Case.Product == ConvProduct.Forward) Gemm.Multiply<float>(false, false, o, width, k, _weight, _columns, block, accumulate: false);
+            else Gemm.Multiply<float>(true, false, k, width, o, _weight, block, _columns, accumulate: false);
         }
     }
 }

@@ -86,8 +86,8 @@ public class ConvolutionKernelTests
         var expectedDx = Reference.BackwardData(g, dy, w);
         var (expectedDw, expectedDb) = Reference.BackwardWeight(g, x, dy);
         var dx = Filled(g.InputLength, 0.5); var dw = Filled(g.WeightLength, -0.25); var db = Filled(c.O, 2.0);
-        Convolution.BackwardData<double>(g, dy, w, dx, new double[Convolution.BackwardDataScratchLength(g)], accumulate: true);
-        Convolution.BackwardWeight<double>(g, x, dy, dw, db, new double[Convolution.BackwardWeightScratchLength(g)],
+        Convolution.BackwardData<double>(g, dy, w, dx, new double[Convolution.BackwardDataScratchLength<double>(g)], accumulate: true);
+        Convolution.BackwardWeight<double>(g, x, dy, dw, db, new double[Convolution.BackwardWeightScratchLength<double>(g)],
             accumulateWeight: true, accumulateBias: true);
         AssertClose(dx, expectedDx.Select(v => v + 0.5).ToArray(), 1e-12, "dx");
         AssertClose(dw, expectedDw.Select(v => v - 0.25).ToArray(), 1e-12, "dW");
@@ -102,9 +102,9 @@ public class ConvolutionKernelTests
         var (x, w, bias, dy) = Inputs(c, seed: 3);
         var y = Filled(g.OutputLength, double.NaN); var dx = Filled(g.InputLength, double.NaN);
         var dw = Filled(g.WeightLength, double.NaN); var db = Filled(c.O, double.NaN);
-        Convolution.Forward<double>(g, x, w, bias, y, Filled(Convolution.ForwardScratchLength(g), double.NaN));
-        Convolution.BackwardData<double>(g, dy, w, dx, Filled(Convolution.BackwardDataScratchLength(g), double.NaN), accumulate: false);
-        Convolution.BackwardWeight<double>(g, x, dy, dw, db, Filled(Convolution.BackwardWeightScratchLength(g), double.NaN),
+        Convolution.Forward<double>(g, x, w, bias, y, Filled(Convolution.ForwardScratchLength<double>(g), double.NaN));
+        Convolution.BackwardData<double>(g, dy, w, dx, Filled(Convolution.BackwardDataScratchLength<double>(g), double.NaN), accumulate: false);
+        Convolution.BackwardWeight<double>(g, x, dy, dw, db, Filled(Convolution.BackwardWeightScratchLength<double>(g), double.NaN),
             accumulateWeight: false, accumulateBias: false);
         AssertClose(y, Reference.Forward(g, x, w, bias), 1e-12, "y");
         AssertClose(dx, Reference.BackwardData(g, dy, w), 1e-12, "dx");
@@ -139,7 +139,7 @@ public class ConvolutionKernelTests
     {
         var g = (Cases[2] with { N = 0 }).Geometry;
         var dw = Filled(g.WeightLength, 3.0); var db = Filled(g.OutChannels, 3.0);
-        Convolution.BackwardWeight<double>(g, [], [], dw, db, new double[Convolution.BackwardWeightScratchLength(g)], false, false);
+        Convolution.BackwardWeight<double>(g, [], [], dw, db, new double[Convolution.BackwardWeightScratchLength<double>(g)], false, false);
         Assert.That(dw, Is.All.Zero);
         Assert.That(db, Is.All.Zero);
     }
@@ -149,9 +149,9 @@ public class ConvolutionKernelTests
         var g = c.Geometry;
         var (x, w, bias, dy) = Inputs(c, seed: 1);
         // Scratch of exactly the length each kernel asks for: a layout that overran it would throw.
-        var scratch = new T[Convolution.ForwardScratchLength(g)];
-        var backwardScratch = new T[Convolution.BackwardDataScratchLength(g)];
-        var weightScratch = new T[Convolution.BackwardWeightScratchLength(g)];
+        var scratch = new T[Convolution.ForwardScratchLength<T>(g)];
+        var backwardScratch = new T[Convolution.BackwardDataScratchLength<T>(g)];
+        var weightScratch = new T[Convolution.BackwardWeightScratchLength<T>(g)];
 
         var y = new T[g.OutputLength];
         Convolution.Forward<T>(g, Cast<T>(x), Cast<T>(w), Cast<T>(bias), y, scratch);

@@ -97,7 +97,7 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var y = Tensor<T>.Uninitialized(new Shape(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth));
-        using (var scratch = RentScratch<T>(Convolution.ForwardScratchLength(g)))
+        using (var scratch = RentScratch<T>(Convolution.ForwardScratchLength<T>(g)))
             Convolution.Forward(g, x.AsReadOnlySpan(), weight.AsReadOnlySpan(), bias is null ? default : bias.AsReadOnlySpan(), y.AsSpan(), scratch.Span);
         if (Autodiff<T>.ShouldRecord(x, weight, bias))
         {
@@ -133,14 +133,14 @@ public static partial class Ops
             var bias = InputCount > 2 ? Input(2) : null;
             if (pass.TryGrad(x, out var gx, out bool fresh))
             {
-                using var scratch = RentScratch<T>(Convolution.BackwardDataScratchLength(Geometry));
+                using var scratch = RentScratch<T>(Convolution.BackwardDataScratchLength<T>(Geometry));
                 Convolution.BackwardData(Geometry, gy, w.AsReadOnlySpan(), gx, scratch.Span, accumulate: !fresh);
             }
             bool wantsBias = pass.TryGrad(bias, out var gb, out bool biasFresh);
             if (pass.TryGrad(w, out var gw, out bool weightFresh))
             {
                 // The bias gradient comes with the weight's, summed while dy is in cache.
-                using var scratch = RentScratch<T>(Convolution.BackwardWeightScratchLength(Geometry));
+                using var scratch = RentScratch<T>(Convolution.BackwardWeightScratchLength<T>(Geometry));
                 Convolution.BackwardWeight(Geometry, x.AsReadOnlySpan(), gy, gw, wantsBias ? gb : default, scratch.Span,
                     accumulateWeight: !weightFresh, accumulateBias: !biasFresh);
             }
@@ -164,7 +164,7 @@ public static partial class Ops
     private static Tensor<T> ConvBackwardData<T>(Tensor<T> gy, Tensor<T> weight, in ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var dx = Tensor<T>.Uninitialized(new Shape(g.Batch, g.InChannels, g.InHeight, g.InWidth));
-        using (var scratch = RentScratch<T>(Convolution.BackwardDataScratchLength(g)))
+        using (var scratch = RentScratch<T>(Convolution.BackwardDataScratchLength<T>(g)))
             Convolution.BackwardData(g, gy.AsReadOnlySpan(), weight.AsReadOnlySpan(), dx.AsSpan(), scratch.Span, accumulate: false);
         if (Autodiff<T>.ShouldRecord(gy, weight))
         {
@@ -191,7 +191,7 @@ public static partial class Ops
     private static Tensor<T> ConvBackwardWeight<T>(Tensor<T> x, Tensor<T> gy, in ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var dw = Tensor<T>.Uninitialized(new Shape(g.OutChannels, g.InChannelsPerGroup, g.KernelHeight, g.KernelWidth));
-        using (var scratch = RentScratch<T>(Convolution.BackwardWeightScratchLength(g)))
+        using (var scratch = RentScratch<T>(Convolution.BackwardWeightScratchLength<T>(g)))
             Convolution.BackwardWeight(g, x.AsReadOnlySpan(), gy.AsReadOnlySpan(), dw.AsSpan(), default, scratch.Span, accumulateWeight: false, accumulateBias: false);
         if (Autodiff<T>.ShouldRecord(x, gy))
         {
