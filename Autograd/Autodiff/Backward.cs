@@ -285,7 +285,11 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
             if (i < node.InputCount)
             {
                 top.NextInput = i + 1;
-                if (node.Input(i).GradFn is { } input && input.Visit != _epoch) Push(input, ref depth);
+                if (node.Input(i).GradFn is { } input)
+                {
+                    if (input.Visit != _epoch) Push(input, ref depth);
+                    input.Consumers++;
+                }
                 continue;
             }
             depth--;
@@ -298,6 +302,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
     {
         node.Visit = _epoch;
         node.Runs = false;
+        node.Consumers = 0;
         if (depth == _stack.Length) Array.Resize(ref _stack, depth * 2);
         _stack[depth].Node = node;
         _stack[depth].NextInput = 0;
@@ -440,6 +445,26 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
             return true;
         }
         grad = x.LeafGradBuffer(out fresh);
+        return true;
+    }
+
+    /// <summary>
+    /// The node that produced <paramref name="x"/> (an input of the running node), when it is a
+    /// <typeparamref name="TNode"/> whose output only the running node reads in this pass and whose gradient nothing
+    /// has written yet: the running node may then apply that node's derivative too and write straight into the
+    /// producer's inputs' gradients (a fused pair, such as max pooling over a ReLU, saves a pass over the activation).
+    /// The producer then gets no gradient, so the pass skips it; it counts as gone through (freed unless retained).
+    /// Refused when the gradient is recorded, in a functional Grad (x may be a target) and in anomaly mode (which
+    /// checks each node's gradients).
+    /// </summary>
+    internal bool TryBypass<TNode>(Tensor<T> x, [NotNullWhen(true)] out TNode? producer) where TNode : Node<T>
+    {
+        producer = null;
+        if (_createGraph || _targets is not null || Grad.DetectAnomaly) return false;
+        if (x.GradFn is not TNode node || node.Visit != _epoch || !node.Runs || node.Consumers != 1 || node.GradBuffer is not null || node.GradTensor is not null)
+            return false;
+        if (!_retain) { node.Freed = true; node.ReleaseSaved(); }
+        producer = node;
         return true;
     }
 

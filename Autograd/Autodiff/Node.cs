@@ -39,6 +39,8 @@ internal abstract class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal long Visit;
     /// <summary>Some input of this node wants a gradient in the current pass, so its rule must run.</summary>
     internal bool Runs;
+    /// <summary>How many input edges of the pass's nodes lead to this node (an op that reads it twice counts twice).</summary>
+    internal int Consumers;
     /// <summary>The gradient of <see cref="Output"/> as a pooled buffer (first-order pass) ...</summary>
     internal T[]? GradBuffer;
     internal int GradOffset;

@@ -86,19 +86,26 @@ internal static unsafe class Pooling
         }
     }
 
-    /// <summary>dx (+)= dy scattered to the positions <see cref="MaxForward{T}"/> recorded (windows that overlap add up).</summary>
-    public static void MaxBackward<T>(in PoolGeometry g, ReadOnlySpan<T> dy, ReadOnlySpan<int> indices, Span<T> dx, bool accumulate)
+    /// <summary>
+    /// dx (+)= dy scattered to the positions <see cref="MaxForward{T}"/> recorded (windows that overlap add up). With
+    /// <paramref name="pooled"/> (the forward's output y) a window passes its gradient only where y &gt; 0: the backward
+    /// of a ReLU and the max pooling over it in one pass, since the recorded maximum is the ReLU output y was taken from.
+    /// </summary>
+    public static void MaxBackward<T>(in PoolGeometry g, ReadOnlySpan<T> dy, ReadOnlySpan<int> indices, Span<T> dx, bool accumulate,
+        ReadOnlySpan<T> pooled = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         AssertSizes(g, dx.Length, dy.Length);
         Debug.Assert(indices.Length >= g.OutputLength, "indices shorter than the output");
+        Debug.Assert(pooled.IsEmpty || pooled.Length >= g.OutputLength, "pooled outputs shorter than the output");
+        bool rectified = !pooled.IsEmpty;
         if (g.IsHalving && typeof(T) == typeof(float) && Avx512F.IsSupported)
         {
-            fixed (T* pdy = dy, pdx = dx)
+            fixed (T* pdy = dy, pdx = dx, py = pooled)
             fixed (int* pi = indices)
                 for (int p = 0; p < g.Planes; p++)
-                    MaxHalvingBackwardPlane((float*)pdy + (nint)p * g.OutPlane, pi + (nint)p * g.OutPlane, g.InHeight, g.InWidth,
-                        g.OutHeight, g.OutWidth, (float*)pdx + (nint)p * g.InPlane, accumulate);
+                    MaxHalvingBackwardPlane((float*)pdy + (nint)p * g.OutPlane, rectified ? (float*)py + (nint)p * g.OutPlane : null,
+                        pi + (nint)p * g.OutPlane, g.InHeight, g.InWidth, g.OutHeight, g.OutWidth, (float*)pdx + (nint)p * g.InPlane, accumulate);
             return;
         }
         if (!accumulate) dx[..g.InputLength].Clear();
@@ -106,7 +113,8 @@ internal static unsafe class Pooling
         {
             var plane = dx.Slice(p * g.InPlane, g.InPlane);
             int o = p * g.OutPlane;
-            for (int i = 0; i < g.OutPlane; i++) plane[indices[o + i]] += dy[o + i];
+            for (int i = 0; i < g.OutPlane; i++)
+                if (!rectified || pooled[o + i] > T.Zero) plane[indices[o + i]] += dy[o + i];
         }
     }
 
@@ -244,10 +252,12 @@ internal static unsafe class Pooling
 
     // The backward of MaxHalvingPlane, written densely: each input of a window gets dy where it is the recorded max and 0
     // elsewhere, so nothing is cleared first; a last row or column that no window covers (odd H or W) gets 0.
-    private static void MaxHalvingBackwardPlane(float* dy, int* indices, int height, int width, int outHeight, int outWidth, float* dx, bool accumulate)
+    // With `pooled` (not null) a window's gradient passes only where its pooled value is > 0 (MaxBackward's ReLU gate).
+    private static void MaxHalvingBackwardPlane(float* dy, float* pooled, int* indices, int height, int width, int outHeight, int outWidth,
+        float* dx, bool accumulate)
     {
         const int v = 16;
-        for (int oh = 0; oh < outHeight; oh++, dy += outWidth, indices += outWidth)
+        for (int oh = 0; oh < outHeight; oh++, dy += outWidth, indices += outWidth, pooled += pooled == null ? 0 : outWidth)
         {
             float* top = dx + (nint)2 * oh * width, bottom = top + width;
             var baseIndex = Vector512.Create(2 * oh * width) + Vector512<int>.Indices * 2;
@@ -256,6 +266,7 @@ internal static unsafe class Pooling
                 int count = Math.Min(v, outWidth - ow);
                 var mask = FloatLanes(count);
                 var g = Avx512F.MaskLoad(dy + ow, mask, default);
+                if (pooled != null) g &= Vector512.GreaterThan(Avx512F.MaskLoad(pooled + ow, mask, default), Vector512<float>.Zero);
                 var at = Avx512F.MaskLoad(indices + ow, mask.AsInt32(), default);
                 var indexA = baseIndex + Vector512.Create(2 * ow);
                 var a = Only(at, indexA, g); var b = Only(at, indexA + Vector512<int>.One, g);

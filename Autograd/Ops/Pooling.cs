@@ -58,6 +58,15 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
+            // Pooling over a ReLU that nothing else reads (conv → ReLU → pool): both backwards in one pass over the
+            // activation, straight into the ReLU's input gradient; the recorded maximum is positive exactly where the
+            // pooled output is, so the ReLU's gate needs only y (its rule: grad · (relu output > 0)).
+            if (pass.TryBypass<ReluNode<T>>(Input(0), out var relu))
+            {
+                if (pass.TryGrad(relu.Input(0), out var gz, out bool zFresh))
+                    Pooling.MaxBackward(Geometry, gy, Indices.Span, gz, accumulate: !zFresh, pooled: Output.AsReadOnlySpan());
+                return;
+            }
             if (pass.TryGrad(Input(0), out var gx, out bool fresh)) Pooling.MaxBackward(Geometry, gy, Indices.Span, gx, accumulate: !fresh);
         }
 
