@@ -44,7 +44,95 @@ public class ConvolutionKernelTests
         new("conv1d as H = 1", 2, 3, 1, 17, 4, 1, 5, (1, 1), (0, 2), (1, 2), 1),
         new("conv1d stride 2 groups 3", 1, 6, 1, 20, 3, 1, 4, (1, 2), (0, 1), (1, 1), 3),
         new("wide output rows (OW > 16)", 1, 2, 4, 40, 3, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+        // Patches of K = (C/groups)·kH·kW ≥ 32: the weight gradient lowers them transposed, in (kh, kw, c) order, and
+        // permutes the sum back unless C/groups or kH·kW is 1.
+        new("wide patch 3x3 8->4 pad 1", 3, 8, 6, 7, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+        new("wide patch groups 2 stride 2 dilation 2", 3, 8, 9, 9, 6, 3, 3, (2, 2), (2, 2), (2, 2), 2),
+        new("wide patch dilation (1,3)", 2, 4, 6, 12, 3, 3, 3, (1, 1), (1, 3), (1, 3), 1),
+        new("wide patch 3x1 kernel stride (1,2)", 2, 12, 5, 8, 2, 3, 1, (1, 2), (1, 0), (1, 1), 1),
+        new("wide patch of one channel 7x7 pad 3", 2, 1, 9, 9, 2, 7, 7, (1, 1), (3, 3), (1, 1), 1),
+        new("wide patch 1x1 stride 2, 40 channels", 2, 40, 5, 5, 3, 1, 1, (2, 2), (0, 0), (1, 1), 1),
     ];
+
+    [Test]
+    public void WidePatchesLowerTransposedForTheWeightGradient()
+    {
+        foreach (var c in Cases.Where(c => c.Name.StartsWith("wide patch", StringComparison.Ordinal) || c.Name.Contains("conv2")))
+            Assert.That(Convolution.LowersTransposed(c.Geometry), Is.True, c.Name);
+        // conv1's K = 9 keeps the column matrix (its product is then the dot-product tiles' narrow case), as does a pointwise one.
+        Assert.That(Convolution.LowersTransposed(Cases[0].Geometry), Is.False);
+        Assert.That(Convolution.LowersTransposed(Cases.Single(c => c.Name == "1x1 pointwise").Geometry), Is.False);
+    }
+
+    // Five samples, so that 2 and 3 per product leave a ragged last product (2 + 2 + 1, 3 + 2) and 5 takes them all.
+    public static readonly Case[] GroupedCases =
+    [
+        new("network conv2, 5 samples", 5, 32, 14, 14, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+        new("network conv1, 5 samples", 5, 1, 28, 28, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+        new("groups 2 stride 2 pad 1", 5, 4, 9, 8, 6, 3, 3, (2, 2), (1, 1), (1, 1), 2),
+        new("dilation 2 pad 2", 5, 3, 9, 10, 4, 3, 3, (1, 1), (2, 2), (2, 2), 1),
+        new("1x1 stride 2", 5, 3, 7, 6, 2, 1, 1, (2, 2), (0, 0), (1, 1), 1),
+        new("1x1 pointwise (one sample per product whatever is forced)", 5, 5, 6, 7, 3, 1, 1, (1, 1), (0, 0), (1, 1), 1),
+    ];
+
+    [Test]
+    public void GroupedSamplesMatchTheDirectConvolution([ValueSource(nameof(GroupedCases))] Case c, [Values(1, 2, 3, 5)] int samples)
+    {
+        Convolution.ForcedSamplesPerProduct = samples;
+        try
+        {
+            int expected = c.Geometry.IsPointwise ? 1 : samples;
+            Assert.That(Convolution.SamplesPerProduct<double>(c.Geometry, Convolution.Pass.Forward), Is.EqualTo(expected));
+            Assert.That(Convolution.SamplesPerProduct<float>(c.Geometry, Convolution.Pass.InputGradient), Is.EqualTo(expected));
+            CheckAgainstReference<double>(c, 1e-12);
+            CheckAgainstReference<float>(c, 2e-5);
+            AccumulatingAddsToTheGradients(c);
+        }
+        finally { Convolution.ForcedSamplesPerProduct = 0; }
+    }
+
+    [Test]
+    public void GroupedProductsAgreeWithPerSampleProducts([ValueSource(nameof(GroupedCases))] Case c)
+    {
+        var g = c.Geometry;
+        var (x, w, bias, dy) = Inputs(c, seed: 3);
+        (double[] Y, double[] Dx) Run(int samples)
+        {
+            Convolution.ForcedSamplesPerProduct = samples;
+            try
+            {
+                var y = new double[g.OutputLength]; var dx = new double[g.InputLength];
+                Convolution.Forward<double>(g, x, w, bias, y, new double[Convolution.ForwardScratchLength<double>(g)]);
+                Convolution.BackwardData<double>(g, dy, w, dx, new double[Convolution.BackwardDataScratchLength<double>(g)], accumulate: false);
+                return (y, dx);
+            }
+            finally { Convolution.ForcedSamplesPerProduct = 0; }
+        }
+        var single = Run(1);
+        foreach (int samples in new[] { 2, 3, 5 })
+        {
+            var grouped = Run(samples);
+            AssertClose(grouped.Y, single.Y, 1e-13, $"y, {samples} samples per product");
+            AssertClose(grouped.Dx, single.Dx, 1e-13, $"dx, {samples} samples per product");
+        }
+    }
+
+    [Test]
+    public void TheRuleGroupsTheInputGradientOfSmallPlanesOnly()
+    {
+        var conv1 = Cases[0].Geometry;
+        var conv2 = new ConvGeometry(64, 32, 14, 14, 64, 3, 3, (1, 1), (1, 1), (1, 1), 1);
+        var conv1Batch = new ConvGeometry(64, 1, 28, 28, 32, 3, 3, (1, 1), (1, 1), (1, 1), 1);
+        Assert.That(Convolution.SamplesPerProduct<float>(conv2, Convolution.Pass.InputGradient), Is.EqualTo(4));
+        Assert.That(Convolution.SamplesPerProduct<float>(conv2, Convolution.Pass.Forward), Is.EqualTo(1));
+        Assert.That(Convolution.SamplesPerProduct<float>(conv1Batch, Convolution.Pass.InputGradient), Is.EqualTo(1));
+        Assert.That(Convolution.SamplesPerProduct<float>(conv1, Convolution.Pass.InputGradient), Is.EqualTo(1));
+        // A wide patch on a small plane: the column matrix of one product stays within a few MB, whatever the plane asks.
+        var wide = new ConvGeometry(64, 512, 7, 7, 512, 3, 3, (1, 1), (1, 1), (1, 1), 1);
+        int samples = Convolution.SamplesPerProduct<double>(wide, Convolution.Pass.InputGradient);
+        Assert.That(samples, Is.InRange(1, 16));
+        Assert.That((long)samples * wide.PatchLength * wide.OutPlane * sizeof(double), Is.LessThanOrEqualTo(4L << 20));
+    }
 
     [TestCaseSource(nameof(Cases))]
     public void OutputSizeFollowsPyTorchFormula(Case c)
