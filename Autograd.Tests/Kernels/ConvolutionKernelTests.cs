@@ -44,6 +44,7 @@ public class ConvolutionKernelTests
         new("conv1d as H = 1", 2, 3, 1, 17, 4, 1, 5, (1, 1), (0, 2), (1, 2), 1),
         new("conv1d stride 2 groups 3", 1, 6, 1, 20, 3, 1, 4, (1, 2), (0, 1), (1, 1), 3),
         new("wide output rows (OW > 16)", 1, 2, 4, 40, 3, 3, 3, (1, 1), (1, 1), (1, 1), 1),
+        new("kernel rows of 4 taps, dilation (2,3), OW = 21", 2, 2, 7, 26, 3, 2, 4, (1, 1), (1, 2), (2, 3), 1),
         // Patches of K = (C/groups)·kH·kW ≥ 32: the weight gradient lowers them transposed, in (kh, kw, c) order, and
         // permutes the sum back unless C/groups or kH·kW is 1.
         new("wide patch 3x3 8->4 pad 1", 3, 8, 6, 7, 4, 3, 3, (1, 1), (1, 1), (1, 1), 1),
@@ -59,8 +60,10 @@ public class ConvolutionKernelTests
     {
         foreach (var c in Cases.Where(c => c.Name.StartsWith("wide patch", StringComparison.Ordinal) || c.Name.Contains("conv2")))
             Assert.That(Convolution.LowersTransposed(c.Geometry), Is.True, c.Name);
-        // conv1's K = 9 keeps the column matrix (its product is then the dot-product tiles' narrow case), as does a pointwise one.
+        // conv1's K = 9 keeps the column matrix or, on AVX-512 with stride 1, correlates directly; a pointwise one multiplies x.
         Assert.That(Convolution.LowersTransposed(Cases[0].Geometry), Is.False);
+        Assert.That(Convolution.CorrelatesWeight(Cases[0].Geometry), Is.EqualTo(System.Runtime.Intrinsics.X86.Avx512F.IsSupported));
+        Assert.That(Convolution.CorrelatesWeight(Cases.Single(c => c.Name == "stride 2 pad 1").Geometry), Is.False);
         Assert.That(Convolution.LowersTransposed(Cases.Single(c => c.Name == "1x1 pointwise").Geometry), Is.False);
     }
 

@@ -11,7 +11,8 @@ namespace Autograd.Kernels;
 /// samples' planes, the bias added on the way; the input gradient does so (its transposed weight is then packed once
 /// for s samples), the forward runs one sample per product (measured: no gain on the network's shapes). The weight
 /// gradient of a wide patch lowers each sample transposed (<see cref="Im2Col.LowerTransposed{T}"/>), so that its
-/// product reads both operands as stored instead of packing col through transposes. Which samples share a product and
+/// product reads both operands as stored instead of packing col through transposes; that of a short patch with stride 1
+/// is a direct correlation (<see cref="SmallPatchWeightGradient"/>). Which samples share a product and
 /// which lowering runs depend on the shape alone, never on the thread count. An implicit GEMM (one shifted product per
 /// kernel tap) and lowering onto a padded-width grid were measured and not taken (docs/BENCHMARKS.md). A 1×1
 /// convolution with stride 1 and no padding needs no lowering: its input planes are the column matrix.
@@ -154,7 +155,8 @@ internal static class Convolution
     /// dBias [O] (+)= the sum of dy over samples and positions, one sample per product. A wide patch is lowered
     /// transposed, col(x)ᵀ [OH·OW, K] with the patch in (kh, kw, c) order, and the sum over the samples is permuted to
     /// the weight's (c, kh, kw) at the end (the same order when C/groups = 1 or the kernel is 1×1: the products then
-    /// write dWeight directly).
+    /// write dWeight directly). A short patch with stride 1 is correlated directly (<see cref="SmallPatchWeightGradient"/>)
+    /// on AVX-512, and otherwise multiplied on its column matrix.
     /// </summary>
     public static void BackwardWeight<T>(in ConvGeometry g, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dWeight, Span<T> dBias,
         Span<T> scratch, bool accumulateWeight, bool accumulateBias)
@@ -176,6 +178,8 @@ internal static class Convolution
             interleaved = scratch.Slice(rowsLength, Im2Col.InterleavedLength(g));
             if (permute) sums = scratch.Slice(rowsLength + interleavedLength, g.WeightLength);
         }
+        bool direct = CorrelatesWeight(g);
+        if (direct && !accumulateWeight && g.Batch > 0) dWeight[..g.WeightLength].Clear();
         for (int n = 0; n < g.Batch; n++)
             for (int group = 0; group < g.Groups; group++)
             {
@@ -188,6 +192,7 @@ internal static class Convolution
                     Im2Col.LowerTransposed(g, xg, interleaved, rows);
                     Gemm.Multiply(false, false, og, patch, plane, dyg, rows, target, accumulate);
                 }
+                else if (direct) SmallPatchWeightGradient.Accumulate(g, Im2Col.Padded(g, xg, parts.Padded), dyg, target);
                 else Gemm.Multiply(false, true, og, patch, plane, dyg, LowerSamples(g, x, n, 1, group, parts), target, accumulate);
                 // Summed right after the product, while this sample's dy is still in cache.
                 if (!dBias.IsEmpty)
@@ -196,6 +201,10 @@ internal static class Convolution
             }
         if (permute && g.Batch > 0) PermuteToWeight(g, sums, dWeight, accumulateWeight);
     }
+
+    /// <summary>Whether the weight gradient is the direct correlation of <see cref="SmallPatchWeightGradient"/> (a short
+    /// patch, stride 1, AVX-512) rather than a product on the column matrix.</summary>
+    internal static bool CorrelatesWeight(in ConvGeometry g) => !LowersTransposed(g) && !g.IsPointwise && SmallPatchWeightGradient.Supports(g);
 
     /// <summary>Whether the weight gradient lowers each sample transposed (a wide patch) rather than to its column matrix.</summary>
     internal static bool LowersTransposed(in ConvGeometry g) => !g.IsPointwise && g.PatchLength >= TransposedMinPatch;

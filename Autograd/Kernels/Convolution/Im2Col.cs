@@ -61,6 +61,17 @@ internal static unsafe class Im2Col
         }
     }
 
+    /// <summary>One group's input planes <paramref name="x"/> [C/groups, H, W] with their zero border,
+    /// [C/groups, H + 2·pH, W + 2·pW], written to <paramref name="padded"/> (<see cref="ConvGeometry.PaddedGroupLength"/>
+    /// elements); x itself when there is no padding.</summary>
+    public static ReadOnlySpan<T> Padded<T>(in ConvGeometry g, ReadOnlySpan<T> x, Span<T> padded) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (g.PaddedGroupLength == 0) return x;
+        fixed (T* px = x, pp = padded)
+            Pad(px, g.InChannelsPerGroup, g.InHeight, g.InWidth, g.PadHeight, g.PadWidth, pp);
+        return padded[..g.PaddedGroupLength];
+    }
+
     /// <summary>
     /// The column matrix transposed, its patch in (kh, kw, c) order: <paramref name="rows"/> [OutPlane, PatchLength], row
     /// p the patch output position p reads, channel fastest, ← one group's input planes <paramref name="x"/> [C/groups, H, W].
