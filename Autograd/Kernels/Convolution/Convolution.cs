@@ -24,17 +24,18 @@ internal static class Convolution
     /// <summary>The two products that can take several samples at once.</summary>
     internal enum Pass { Forward, InputGradient }
 
-    // Samples are lowered side by side until a product has this many columns (conv2's 196-position plane: 4 samples
-    // for the input gradient; conv1's 784: one). The forward keeps one sample per product: grouping its samples gained
-    // nothing measurable on conv2 and lost on conv1, whose copy out of the block is a pass over 6.4 MB (docs/BENCHMARKS.md).
+    // The input gradient lowers samples side by side until a product has this many columns (conv2's 196-position
+    // plane: 4 samples; conv1's 784: one): its transposed weight is then packed once for all of them. The forward keeps
+    // one sample per product: copying the outputs out of the block costs about what the wider product saves, and past
+    // two samples the column matrix is too wide for the GEMM to read in place (measured, docs/BENCHMARKS.md).
     private const int InputGradientColumns = 784;
 
     // ... but the column matrix of one product's samples stays within this many bytes (a wide patch, say 512 channels
     // × 3×3 on a 7×7 plane, would otherwise lower tens of MB per product).
     private const long MaxColumnBytes = 4L << 20;
 
-    // The weight gradient lowers transposed from this patch length on: conv2's K = 288 ran 1.10× faster so, conv1's
-    // K = 9 1.37× slower (its product is then a 9-column C, all edge; from col it takes the dot-product tiles).
+    // The weight gradient lowers transposed from this patch length on (conv2's K = 288 gains, conv1's K = 9 loses: its
+    // product would be a 9-column C, all edge tile, where from col it takes the dot-product tiles; docs/BENCHMARKS.md).
     private const int TransposedMinPatch = 32;
 
     // 0 = not forced; tests force a count to compare grouped and per-sample products, and the ragged last group.
