@@ -9,7 +9,8 @@ namespace Autograd.Benchmarks.Suites;
 /// float32 convolution kernels on the CNN's shapes (batch 64, one thread): each of the 6 products against the bare GEMMs
 /// it runs (the same products, <see cref="Convolution.SamplesPerProduct{T}"/> samples each, on column matrices lowered
 /// once: transposed for a weight gradient that lowers so), so Ratio is the share of the time the lowering, padding,
-/// col2im, the copies to and from the samples' planes and the bias cost on top of the GEMM. GFLOP/s counts 2·N·O·OH·OW·C·kH·kW per product.
+/// col2im, the copies to and from the samples' planes and the bias cost on top of the GEMM. A weight gradient that is
+/// a direct correlation (conv1's, on AVX-512) runs no GEMM: its GemmOnly is the column path's products it replaces. GFLOP/s counts 2·N·O·OH·OW·C·kH·kW per product.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ConvolutionConfig))]
