@@ -30,7 +30,7 @@ internal static unsafe class SmallPatchWeightGradient
         int v = Vector512<T>.Count, outHeight = g.OutHeight, outWidth = g.OutWidth, paddedWidth = g.PaddedWidth;
         int kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth, dilationWidth = g.DilationWidth;
         nint paddedPlane = (nint)g.PaddedHeight * paddedWidth, outPlane = (nint)outHeight * outWidth;
-        var tailMask = Masked.FirstLanes<T>(outWidth % v == 0 ? v : outWidth % v);
+        var tailMask = Masked.FirstLanes<T>(outWidth % v);
         fixed (T* px = padded, pdy = dy, pw = dWeight)
             for (int o = 0; o < g.OutChannelsPerGroup; o++)
                 for (int c = 0; c < g.InChannelsPerGroup; c++)
@@ -40,17 +40,29 @@ internal static unsafe class SmallPatchWeightGradient
                         T* dyRow = pdy + o * outPlane;
                         T* xRow = px + c * paddedPlane + (nint)kh * g.DilationHeight * paddedWidth;
                         for (int oh = 0; oh < outHeight; oh++, dyRow += outWidth, xRow += paddedWidth)
-                            for (int ow = 0; ow < outWidth; ow += v)
+                        {
+                            int ow = 0;
+                            for (; ow + v <= outWidth; ow += v)
                             {
-                                // The last chunk of a row is masked on both operands: lanes past OW read nothing.
-                                var mask = ow + v <= outWidth ? Vector512<T>.AllBitsSet : tailMask;
-                                var d = Masked.Load(dyRow + ow, mask);
+                                var d = Vector512.Load(dyRow + ow);
                                 T* x = xRow + ow;
-                                tap0 = MicroKernels.Fma(d, Masked.Load(x, mask), tap0);
-                                if (kernelWidth > 1) tap1 = MicroKernels.Fma(d, Masked.Load(x + dilationWidth, mask), tap1);
-                                if (kernelWidth > 2) tap2 = MicroKernels.Fma(d, Masked.Load(x + 2 * dilationWidth, mask), tap2);
-                                if (kernelWidth > 3) tap3 = MicroKernels.Fma(d, Masked.Load(x + 3 * dilationWidth, mask), tap3);
+                                tap0 = MicroKernels.Fma(d, Vector512.Load(x), tap0);
+                                if (kernelWidth > 1) tap1 = MicroKernels.Fma(d, Vector512.Load(x + dilationWidth), tap1);
+                                if (kernelWidth > 2) tap2 = MicroKernels.Fma(d, Vector512.Load(x + 2 * dilationWidth), tap2);
+                                if (kernelWidth > 3) tap3 = MicroKernels.Fma(d, Vector512.Load(x + 3 * dilationWidth), tap3);
                             }
+                            if (ow < outWidth)
+                            {
+                                // The rest of the row, masked on both operands (lanes past OW read nothing): the same
+                                // body as above, kept apart so that the whole vectors take plain loads.
+                                var d = Masked.Load(dyRow + ow, tailMask);
+                                T* x = xRow + ow;
+                                tap0 = MicroKernels.Fma(d, Masked.Load(x, tailMask), tap0);
+                                if (kernelWidth > 1) tap1 = MicroKernels.Fma(d, Masked.Load(x + dilationWidth, tailMask), tap1);
+                                if (kernelWidth > 2) tap2 = MicroKernels.Fma(d, Masked.Load(x + 2 * dilationWidth, tailMask), tap2);
+                                if (kernelWidth > 3) tap3 = MicroKernels.Fma(d, Masked.Load(x + 3 * dilationWidth, tailMask), tap3);
+                            }
+                        }
                         T* w = pw + ((nint)(o * g.InChannelsPerGroup + c) * kernelHeight + kh) * kernelWidth;
                         w[0] += Vector512.Sum(tap0);
                         if (kernelWidth > 1) w[1] += Vector512.Sum(tap1);
