@@ -284,7 +284,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         // Outside a scope the result is an ordinary GC array: pinned arrays are only reclaimed by full collections.
         var scope = TensorScope.Current;
         if (scope is null) return new Tensor<T>(shape, GC.AllocateUninitializedArray<T>(shape.Length), 0, null, pooled: false);
-        var data = TensorPool<T>.Rent(shape.Length, out int offset);
+        var data = scope.PoolOf<T>().Rent(shape.Length, out int offset);
         var tensor = new Tensor<T>(shape, data, offset);
         scope.Add(tensor);
         return tensor;

@@ -20,6 +20,11 @@ public sealed class TensorScope : IDisposable
 
     private readonly TensorScope? _outer;
     private readonly int _depth;
+
+    // The thread's buffer pools, read once when the scope object is made (a scope object serves one thread only, step
+    // after step): an op result inside the scope rents through them without a thread-static look-up per op.
+    private readonly TensorPool<float>.FreeLists _floatPool = TensorPool<float>.ThreadPool;
+    private readonly TensorPool<double>.FreeLists _doublePool = TensorPool<double>.ThreadPool;
     private TensorScope? _inner;
     private bool _open;
 
@@ -57,10 +62,9 @@ public sealed class TensorScope : IDisposable
             _items[--_count] = null!;
         }
 
-        public void DisposeAll()
+        public void DisposeAll(TensorPool<T>.FreeLists pool)
         {
             if (_count == 0) return;
-            var pool = TensorPool<T>.ThreadPool;
             var items = _items;
             // Cleared in the same pass (a null store needs no write barrier; Array.Clear is a call for a handful of slots).
             for (int i = 0; i < _count && i < items.Length; i++) { items[i].DisposeInto(pool); items[i] = null!; }
@@ -89,6 +93,15 @@ public sealed class TensorScope : IDisposable
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => _current;
+    }
+
+    /// <summary>The buffer pool of this scope's thread (the calling thread: scopes are per thread).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal TensorPool<T>.FreeLists PoolOf<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Unsafe.As<TensorPool<T>.FreeLists>(_floatPool);
+        if (typeof(T) == typeof(double)) return Unsafe.As<TensorPool<T>.FreeLists>(_doublePool);
+        return TensorPool<T>.ThreadPool;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -167,8 +180,8 @@ public sealed class TensorScope : IDisposable
             _resources[i] = null;
         }
         _resourceCount = 0;
-        _floats.DisposeAll();
-        _doubles.DisposeAll();
+        _floats.DisposeAll(_floatPool);
+        _doubles.DisposeAll(_doublePool);
         if (_others.Count > 0)
         {
             foreach (var t in _others) t.Dispose();
