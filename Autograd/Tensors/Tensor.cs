@@ -272,13 +272,15 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         if (_pooled && _base is null) TensorPool<T>.Return(data);
     }
 
-    // Dispose with the pool already at hand: a scope ends with one look-up of the thread's pool, not one per tensor.
-    internal void DisposeInto(TensorPool<T>.FreeLists pool)
+    // Dispose for a scope that keeps the storage for its next use: hands over the pooled array this tensor owned (null
+    // for a view, caller-owned storage, or a tensor disposed already).
+    internal T[]? ReleaseStorage(out int offset)
     {
         var data = _data;
-        if (data is null) return;
+        offset = _offset;
+        if (data is null) return null;
         _data = null;
-        if (_pooled && _base is null) pool.Return(data);
+        return _pooled && _base is null ? data : null;
     }
 
     internal Tensor<T>? Base => _base;
@@ -290,7 +292,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         // Outside a scope the result is an ordinary GC array: pinned arrays are only reclaimed by full collections.
         var scope = TensorScope.Current;
         if (scope is null) return new Tensor<T>(shape, GC.AllocateUninitializedArray<T>(shape.Length), 0, null, pooled: false);
-        var data = scope.PoolOf<T>().Rent(shape.Length, out int offset);
+        var data = scope.Rent<T>(shape.Length, out int offset);
         var tensor = new Tensor<T>(shape, data, offset);
         scope.Add(tensor);
         return tensor;
