@@ -237,4 +237,33 @@ public class TensorScopeTests
         Assert.That(scoped, Is.LessThan(2048), "scoped step");
         Assert.That(unscoped, Is.GreaterThan(3 * 16384), "without a scope every op result is a fresh 16 KB array (the check can fail)");
     }
+    // A scope's next use takes back the storage of the tensor at the same position; Keep, a change of length and Trim
+    // decide what is there to take.
+    [Test]
+    public void TheNextUseOfAScopeTakesBackTheStorageAtTheSamePosition()
+    {
+        TensorPool<double>.Trim();
+        double[] first, kept, spare;
+        Tensor<double> survivor;
+        using (var scope = TensorScope.Begin())
+        {
+            first = Tensor.Zeros<double>(5).Storage;
+            survivor = scope.Keep(Tensor.Full(new Shape(3), 2.0));
+            kept = survivor.Storage;
+        }
+        using (TensorScope.Begin())
+        {
+            Assert.That(Tensor.Zeros<double>(5).Storage, Is.SameAs(first), "same position, same length");
+            Assert.That(Tensor.Full(new Shape(3), 9.0).Storage, Is.Not.SameAs(kept), "a kept tensor's storage is not held for reuse");
+        }
+        Assert.That(survivor.ToArray(), Is.All.EqualTo(2.0));
+        using (TensorScope.Begin())
+            Assert.That(Tensor.Zeros<double>(6).Storage, Is.Not.SameAs(first), "another length at the position");
+        Assert.That(TensorPool<double>.Rent(5, out _), Is.SameAs(first), "the spare nobody took went back to the pool");
+        using (TensorScope.Begin()) spare = Tensor.Zeros<double>(7).Storage;
+        TensorPool<double>.Trim();
+        using (TensorScope.Begin())
+            Assert.That(Tensor.Zeros<double>(7).Storage, Is.Not.SameAs(spare), "Trim dropped the scope's spares too");
+        TensorPool<double>.Trim();
+    }
 }

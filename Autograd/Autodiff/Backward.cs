@@ -119,6 +119,9 @@ internal static class Anomaly
 /// </summary>
 internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    // Epochs are unique over all passes of all threads (a node records the epoch of the pass visiting it). Each pass
+    // object reserves a block of them at a time, so that a pass costs no interlocked operation.
+    private const long EpochBlock = 1 << 16;
     private static long _lastEpoch;
 
     // Node references are kept in struct slots: storing into a Node<T>[] (a class that is not sealed) goes through
@@ -130,7 +133,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
     private int _count;
     private Slot[] _stack = new Slot[64];
 
-    private long _epoch;
+    private long _epoch, _epochBlockEnd;
     private bool _createGraph, _retain;
     private Tensor<T>[]? _targets;        // the inputs whose gradients a functional pass returns (null: accumulate into leaves)
     private Tensor<T>?[]? _results;
@@ -251,7 +254,8 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
 
     private void Execute(RootList roots, bool retain, bool createGraph)
     {
-        _epoch = Interlocked.Increment(ref _lastEpoch);
+        if (_epoch == _epochBlockEnd) ReserveEpochs();
+        _epoch++;
         _createGraph = createGraph;
         _retain = retain;
         _count = 0;
@@ -269,6 +273,13 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
             for (int i = 0; i < _count; i++) { ReleaseGrad(_order[i].Node); _order[i].Node = null!; }
             _count = 0;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReserveEpochs()
+    {
+        _epochBlockEnd = Interlocked.Add(ref _lastEpoch, EpochBlock);
+        _epoch = _epochBlockEnd - EpochBlock;
     }
 
     // Iterative depth-first post-order from root: every node after all nodes it reads from. A node's Runs is known

@@ -94,7 +94,8 @@ public static partial class Ops
         var scope = TensorScope.Current;
         bool pooled = !record || scope is not null;
         int probsOffset = 0;
-        var probs = pooled ? TensorPool<T>.Rent(n * classes, out probsOffset) : GC.AllocateUninitializedArray<T>(n * classes);
+        var pool = pooled ? scope?.PoolOf<T>() ?? TensorPool<T>.ThreadPool : null;
+        var probs = pool is not null ? pool.Rent(n * classes, out probsOffset) : GC.AllocateUninitializedArray<T>(n * classes);
         var y = Tensor<T>.Uninitialized(reduction == Reduction.None ? new Shape(n) : Shape.Scalar);
         var x = logits.AsReadOnlySpan();
         T eps = T.CreateChecked(labelSmoothing), c = T.CreateChecked(classes), total = T.Zero;
@@ -130,7 +131,7 @@ public static partial class Ops
         }
         else
         {
-            TensorPool<T>.Return(probs);
+            pool!.Return(probs);
             Autodiff<T>.CheckForward("CrossEntropyLoss", y);
         }
         return y;

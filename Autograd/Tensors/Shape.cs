@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Autograd;
 
@@ -66,7 +67,7 @@ public readonly struct Shape : IEquatable<Shape>
 
     /// <summary>The dimensions as a span (no copy).</summary>
     [UnscopedRef]
-    public ReadOnlySpan<int> Dimensions => ((ReadOnlySpan<int>)_dims)[..Rank];
+    public ReadOnlySpan<int> Dimensions => MemoryMarshal.CreateReadOnlySpan(in _dims[0], Rank);   // Rank ≤ MaxRank: no range check needed
 
     /// <summary>The dimensions as a new array.</summary>
     public int[] ToArray() => Dimensions.ToArray();

@@ -18,8 +18,12 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     private readonly Tensor<T>? _base;
     private readonly bool _pooled;
 
+    // A field rather than an auto-property: Length, Rank and the spans read its parts in place, where a property read
+    // would copy the whole struct (its dimensions are inline) first wherever the getter is not inlined.
+    private readonly Shape _shape;
+
     /// <summary>The dimensions.</summary>
-    public Shape Shape { get; }
+    public Shape Shape => _shape;
 
     /// <summary>The record of the op that produced this tensor (PyTorch's grad_fn); null for leaves.</summary>
     internal Node<T>? GradFn;
@@ -27,7 +31,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     internal Tensor(Shape shape, T[] data, int offset, Tensor<T>? viewOf, bool pooled)
     {
         if (offset < 0 || (long)offset + shape.Length > data.Length) ThrowStorageTooSmall(shape, data.Length, offset);
-        Shape = shape;
+        _shape = shape;
         _data = data;
         _offset = offset;
         _base = viewOf?._base ?? viewOf;
@@ -43,7 +47,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     // An op result over freshly rented pool storage: nothing to check, and the caller registers it with its scope.
     private Tensor(Shape shape, T[] data, int offset)
     {
-        Shape = shape;
+        _shape = shape;
         _data = data;
         _offset = offset;
         _pooled = true;
@@ -65,27 +69,29 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     }
 
     /// <summary>Number of dimensions.</summary>
-    public int Rank => Shape.Rank;
+    public int Rank => _shape.Rank;
 
     /// <summary>Number of elements.</summary>
-    public int Length => Shape.Length;
+    public int Length => _shape.Length;
 
     /// <summary>"float32" or "float64".</summary>
     public static string DType => typeof(T) == typeof(float) ? "float32" : typeof(T) == typeof(double) ? "float64" : typeof(T).Name;
 
     /// <summary>The elements in row-major order (no copy).</summary>
-    public Span<T> AsSpan() => new(Storage, _offset, Shape.Length);
+    public Span<T> AsSpan() => new(Storage, _offset, _shape.Length);
 
     /// <summary>The elements in row-major order, read-only (no copy).</summary>
-    public ReadOnlySpan<T> AsReadOnlySpan() => new(Storage, _offset, Shape.Length);
+    public ReadOnlySpan<T> AsReadOnlySpan() => new(Storage, _offset, _shape.Length);
 
     internal T[] Storage
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if (IsDisposed) ThrowDisposed();
-            return _data!;
+            // IsDisposed spelled out: one call fewer wherever this getter is not inlined.
+            var data = _data;
+            if (data is null || (_base is not null && _base._data is null)) ThrowDisposed();
+            return data!;
         }
     }
 
@@ -266,13 +272,15 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         if (_pooled && _base is null) TensorPool<T>.Return(data);
     }
 
-    // Dispose with the pool already at hand: a scope ends with one look-up of the thread's pool, not one per tensor.
-    internal void DisposeInto(TensorPool<T>.FreeLists pool)
+    // Dispose for a scope that keeps the storage for its next use: hands over the pooled array this tensor owned (null
+    // for a view, caller-owned storage, or a tensor disposed already).
+    internal T[]? ReleaseStorage(out int offset)
     {
         var data = _data;
-        if (data is null) return;
+        offset = _offset;
+        if (data is null) return null;
         _data = null;
-        if (_pooled && _base is null) pool.Return(data);
+        return _pooled && _base is null ? data : null;
     }
 
     internal Tensor<T>? Base => _base;
@@ -284,7 +292,7 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
         // Outside a scope the result is an ordinary GC array: pinned arrays are only reclaimed by full collections.
         var scope = TensorScope.Current;
         if (scope is null) return new Tensor<T>(shape, GC.AllocateUninitializedArray<T>(shape.Length), 0, null, pooled: false);
-        var data = TensorPool<T>.Rent(shape.Length, out int offset);
+        var data = scope.Rent<T>(shape.Length, out int offset);
         var tensor = new Tensor<T>(shape, data, offset);
         scope.Add(tensor);
         return tensor;

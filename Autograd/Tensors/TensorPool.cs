@@ -22,8 +22,12 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Return(T[] array) => ThreadPool.Return(array);
 
-    /// <summary>Drops every idle array of this thread (lets the GC reclaim them).</summary>
-    public static void Trim() => ThreadPool.Clear();
+    /// <summary>Drops every idle array of this thread, the ones its scopes hold for their next use included (lets the GC reclaim them).</summary>
+    public static void Trim()
+    {
+        ThreadPool.Clear();
+        TensorScope.DropSpares();
+    }
 
     [ThreadStatic] private static FreeLists? _other;   // element types other than float and double only
 
@@ -97,11 +101,21 @@ internal static class TensorPool<T> where T : unmanaged, IFloatingPointIeee754<T
             _collisions.Clear();
         }
 
+        // The table's hit inline (Rent and Return run it hundreds of times a step); a miss, the first use of a length
+        // or a collision, out of line.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public FreeStack? Find(int length, bool create)
         {
             int slot = (int)((uint)length * 2654435769u >> (32 - SlotBits));   // Fibonacci hashing
             var stack = _stacks[slot];
             if (stack is not null && _lengths[slot] == length) return stack;
+            return FindOrAdd(length, slot, create);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private FreeStack? FindOrAdd(int length, int slot, bool create)
+        {
+            var stack = _stacks[slot];
             if (stack is null)
             {
                 if (!create) return null;

@@ -20,6 +20,11 @@ public sealed class TensorScope : IDisposable
 
     private readonly TensorScope? _outer;
     private readonly int _depth;
+
+    // The thread's buffer pools, read once when the scope object is made (a scope object serves one thread only, step
+    // after step): an op result inside the scope rents through them without a thread-static look-up per op.
+    private readonly TensorPool<float>.FreeLists _floatPool = TensorPool<float>.ThreadPool;
+    private readonly TensorPool<double>.FreeLists _doublePool = TensorPool<double>.ThreadPool;
     private TensorScope? _inner;
     private bool _open;
 
@@ -43,6 +48,29 @@ public sealed class TensorScope : IDisposable
         private Tensor<T>[] _items = new Tensor<T>[16];
         private int _count;
 
+        // The pooled storage of the tensor at each position in the scope's previous use, held for the tensor at the
+        // same position in its next use (a training step makes the same tensors in the same order): taking it back is a
+        // length compare, where the thread's pool needs a look-up to rent and another to return. What a use does not
+        // take back goes to the pool when that use ends, so at most one use's storage is held here.
+        private struct Spare { public T[]? Array; public int Offset; }
+        private Spare[] _spares = new Spare[16];
+        private int _spareCount;   // no spare is held at this position or above
+
+        // Storage for the tensor about to take the next position: the spare held there, or one from the pool.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T[] Rent(int length, TensorPool<T>.FreeLists pool, out int offset)
+        {
+            var spares = _spares;
+            int i = _count;
+            if ((uint)i < (uint)spares.Length && spares[i].Array is { } array && array.Length == length + AlignedStorage.Padding<T>())
+            {
+                spares[i].Array = null;
+                offset = spares[i].Offset;
+                return array;
+            }
+            return pool.Rent(length, out offset);
+        }
+
         public void Add(Tensor<T> tensor)
         {
             if (_count == _items.Length) Array.Resize(ref _items, _count * 2);
@@ -57,14 +85,36 @@ public sealed class TensorScope : IDisposable
             _items[--_count] = null!;
         }
 
-        public void DisposeAll()
+        // Disposes every tensor; their pooled storage stays here as the next use's spares.
+        public void DisposeAll(TensorPool<T>.FreeLists pool)
         {
-            if (_count == 0) return;
-            var pool = TensorPool<T>.ThreadPool;
+            int count = _count;
+            if (count == 0 && _spareCount == 0) return;
+            if (_spares.Length < count) Array.Resize(ref _spares, _items.Length);
             var items = _items;
+            var spares = _spares;
             // Cleared in the same pass (a null store needs no write barrier; Array.Clear is a call for a handful of slots).
-            for (int i = 0; i < _count && i < items.Length; i++) { items[i].DisposeInto(pool); items[i] = null!; }
+            for (int i = 0; i < count && i < items.Length && i < spares.Length; i++)
+            {
+                ref var spare = ref spares[i];
+                if (spare.Array is { } untaken) pool.Return(untaken);
+                spare.Array = items[i].ReleaseStorage(out spare.Offset);
+                items[i] = null!;
+            }
+            for (int i = count; i < _spareCount && i < spares.Length; i++)
+            {
+                if (spares[i].Array is { } untaken) pool.Return(untaken);
+                spares[i].Array = null;
+            }
+            _spareCount = count;
             _count = 0;
+        }
+
+        /// <summary>Forgets the spares (they are not returned to the pool: this is for a pool that drops its idle arrays).</summary>
+        public void DropSpares()
+        {
+            Array.Clear(_spares);
+            _spareCount = 0;
         }
     }
 
@@ -89,6 +139,34 @@ public sealed class TensorScope : IDisposable
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => _current;
+    }
+
+    /// <summary>Storage for a <typeparamref name="T"/> tensor about to be added to this scope (the caller adds it next).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal T[] Rent<T>(int length, out int offset) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Unsafe.As<T[]>(_floats.Rent(length, _floatPool, out offset));
+        if (typeof(T) == typeof(double)) return Unsafe.As<T[]>(_doubles.Rent(length, _doublePool, out offset));
+        return TensorPool<T>.Rent(length, out offset);
+    }
+
+    /// <summary>Makes every scope object of this thread forget the storage it holds for its next use (see <see cref="TensorPool{T}.Trim"/>).</summary>
+    internal static void DropSpares()
+    {
+        for (var scope = _outermost; scope is not null; scope = scope._inner)
+        {
+            scope._floats.DropSpares();
+            scope._doubles.DropSpares();
+        }
+    }
+
+    /// <summary>The buffer pool of this scope's thread (the calling thread: scopes are per thread).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal TensorPool<T>.FreeLists PoolOf<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Unsafe.As<TensorPool<T>.FreeLists>(_floatPool);
+        if (typeof(T) == typeof(double)) return Unsafe.As<TensorPool<T>.FreeLists>(_doublePool);
+        return TensorPool<T>.ThreadPool;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -167,8 +245,8 @@ public sealed class TensorScope : IDisposable
             _resources[i] = null;
         }
         _resourceCount = 0;
-        _floats.DisposeAll();
-        _doubles.DisposeAll();
+        _floats.DisposeAll(_floatPool);
+        _doubles.DisposeAll(_doublePool);
         if (_others.Count > 0)
         {
             foreach (var t in _others) t.Dispose();
