@@ -21,10 +21,10 @@ public static class PeakRunner
     public static int Run()
     {
         Parallelism.MaxThreads = 1;
-        double peak512 = Vector512.IsHardwareAccelerated ? FmaPeak512() : double.NaN;
+        double peak512 = Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? FmaPeak512() : double.NaN;
         double peak256 = Vector256.IsHardwareAccelerated ? FmaPeak256() : double.NaN;
         double peak = double.IsNaN(peak512) ? peak256 : Math.Max(peak512, peak256);
-        Console.WriteLine(Invariant($"FMA peak, one thread, float32: 512-bit {peak512:F1} GFLOP/s, 256-bit {peak256:F1} GFLOP/s (independent accumulators, thread CPU time)"));
+        Console.WriteLine(Invariant($"FMA peak, one thread, float32: 512-bit {peak512:F1} GFLOP/s, 256-bit {peak256:F1} GFLOP/s (independent accumulators, thread CPU time); our GEMM's kernels: {Gemm.Isa}"));
         bool blas = OpenBlas.IsAvailable;
         if (blas)
         {
