@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project Autograd.Benchmarks -- --paired [net/batch…] tape/hand step ratio, alternating rounds
 //     (--paired --one-thread …: with Parallelism.MaxThreads = 1, the per-core ratio without the helper threads)
 // dotnet run -c Release --project Autograd.Benchmarks -- --threads [case…]     2-thread/1-thread speed-up, alternating rounds
+// dotnet run -c Release --project Autograd.Benchmarks -- --peak                one core's FMA peak; our GEMM and OpenBLAS against it
 // This assembly is named through SmokeRunner: the Examples' internals (their top-level Program too) are visible here.
 if (args.Length > 0 && args[0] == "--smoke")
     return SmokeRunner.Run(typeof(SmokeRunner).Assembly, args[1..]);
@@ -18,6 +19,8 @@ if (args.Length > 0 && args[0] == "--paired")
 }
 if (args.Length > 0 && args[0] == "--threads")
     return ThreadScalingRunner.Run(args[1..]);
+if (args.Length > 0 && args[0] == "--peak")
+    return Autograd.Benchmarks.Linalg.PeakRunner.Run();
 
 BenchmarkSwitcher.FromAssembly(typeof(SmokeRunner).Assembly).Run(args);
 return 0;

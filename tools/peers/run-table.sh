@@ -49,7 +49,9 @@ systems=(ours)
 if "$python" -c 'import torch' 2>/dev/null; then systems+=(torch); else echo "run-table.sh: PyTorch: not installed (apt-get install -y python3-torch); left out" >&2; fi
 if "$python" -c 'import numpy' 2>/dev/null; then systems+=(numpy); else echo "run-table.sh: NumPy: not installed (apt-get install -y python3-numpy); left out" >&2; fi
 torchsharp=(dotnet "$repo/tools/peers/torchsharp/bin/Release/net10.0/TorchSharpPeer.dll")
-if dotnet build tools/peers/torchsharp -c Release -v quiet -nologo >/dev/null 2>&1 && probe=$("${torchsharp[@]}" --probe 2>&1); then
+# LibTorchSharp is built with GCC 13; fit-libstdcxx.sh lets it load on an older libstdc++ (Debian 12's), see the script.
+if dotnet build tools/peers/torchsharp -c Release -v quiet -nologo >/dev/null 2>&1 && tools/peers/torchsharp/fit-libstdcxx.sh >&2 \
+    && probe=$("${torchsharp[@]}" --probe 2>&1); then
     echo "$probe"; systems+=(torchsharp)
 else
     # TorchSharp's own message names a missing package even when the library is there but cannot be loaded: ask ldd.
