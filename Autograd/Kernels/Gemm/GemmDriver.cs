@@ -53,7 +53,10 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
 
         // Packing B pays off when many A panels reuse it. With few rows, reading full B panels in place is faster,
         // as long as one panel's rows (kc of them, ldb apart) span few enough pages for the TLB (measured: n=196 yes, n=500 no).
-        bool direct = packedB == null && !transB && (m <= 4 * mr || (m <= 12 * mr && (long)kc0 * ldb * sizeof(T) <= DirectBSpanBytes));
+        // Not for up to 12 panels of AVX2 rows: its 16-float B rows are one cache line, which an ldb not a multiple of 16
+        // splits in two on every row, and the six rows' reuse does not pay for that (measured in docs/BENCHMARKS.md, "The peak").
+        bool direct = packedB == null && !transB
+            && (m <= 4 * mr || (isa == GemmIsa.Avx512 && m <= 12 * mr && (long)kc0 * ldb * sizeof(T) <= DirectBSpanBytes));
         for (int ic = 0; ic < m; ic += mc0)
         {
             int mc = Math.Min(mc0, m - ic);
