@@ -78,9 +78,11 @@ public sealed partial class Tensor<T> : IDisposable where T : unmanaged, IFloati
     public static string DType => typeof(T) == typeof(float) ? "float32" : typeof(T) == typeof(double) ? "float64" : typeof(T).Name;
 
     /// <summary>The elements in row-major order (no copy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<T> AsSpan() => new(Storage, _offset, _shape.Length);
 
     /// <summary>The elements in row-major order, read-only (no copy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<T> AsReadOnlySpan() => new(Storage, _offset, _shape.Length);
 
     internal T[] Storage
