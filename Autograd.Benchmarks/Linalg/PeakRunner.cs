@@ -100,6 +100,8 @@ public static class PeakRunner
     }
 
     // 12 independent chains: more than the FMA latency times the issue rate of any x86 core, so the loop is throughput-bound.
+    // Chains512 and Chains256 are the same loop at two widths: Vector512 and Vector256 share no public interface
+    // (ISimdVector is internal), and a loop through Vector<T> would measure only one width.
     private static double FmaPeak512() => Best(() => Chains512(1 << 24), 12.0 * (1 << 24) * 2 * Vector512<float>.Count);
 
     private static double FmaPeak256() => Best(() => Chains256(1 << 24), 12.0 * (1 << 24) * 2 * Vector256<float>.Count);
