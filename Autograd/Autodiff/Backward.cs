@@ -134,6 +134,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
     private Slot[] _stack = new Slot[64];
 
     private long _epoch, _epochBlockEnd;
+    private Node<T>? _running;            // the node whose rule or fused kernel is running
     private bool _createGraph, _retain;
     private Tensor<T>[]? _targets;        // the inputs whose gradients a functional pass returns (null: accumulate into leaves)
     private Tensor<T>?[]? _results;
@@ -272,6 +273,7 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
             // Also after an exception: no node may carry a gradient into the next pass.
             for (int i = 0; i < _count; i++) { ReleaseGrad(_order[i].Node); _order[i].Node = null!; }
             _count = 0;
+            _running = null;
         }
     }
 
@@ -373,12 +375,14 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         if (_targets is not null) CaptureIfTarget(node);
         if (node.Runs)
         {
+            _running = node;
             if (!_createGraph && node.HasFused && node.GradBuffer is { } buffer)
                 node.Fused(new ReadOnlySpan<T>(buffer, node.GradOffset, node.Output.Length), this);
             else
                 node.Rule(GradAsTensor(node), this);
             if (Grad.DetectAnomaly) CheckInputGrads(node);
             if (!_retain) { node.Freed = true; node.ReleaseSaved(); }
+            _running = null;
         }
         ReleaseGrad(node);
     }
@@ -457,6 +461,32 @@ internal sealed class BackwardPass<T> where T : unmanaged, IFloatingPointIeee754
         }
         grad = x.LeafGradBuffer(out fresh);
         return true;
+    }
+
+    /// <summary>
+    /// Like <see cref="TryGrad(Tensor{T}, out Span{T}, out bool)"/>, for the input of an elementwise derivative (an
+    /// activation, a scale, a reshape) whose kernel may write its result over the output gradient it reads. When
+    /// <paramref name="x"/> is an op result with the running node's output length whose gradient nothing has written
+    /// yet, and the running node's output gradient is a buffer of this pass, that buffer becomes x's gradient
+    /// (returned fresh: the same memory as the gradOutput span): a step then holds one gradient buffer fewer per such op,
+    /// and a reshape copies nothing. A functional Grad, whose targets may be captured, always gets a buffer of its own.
+    /// </summary>
+    public bool TryGradInPlace(Tensor<T>? x, out Span<T> grad, out bool fresh)
+    {
+        var running = _running;
+        if (running is { GradBufferPooled: true, GradBuffer: { } buffer } && _targets is null && Wants(x) &&
+            x!.GradFn is { GradBuffer: null, GradTensor: null } producer && x.Length == running.Output.Length)
+        {
+            producer.GradBuffer = buffer;
+            producer.GradOffset = running.GradOffset;
+            producer.GradBufferPooled = true;
+            running.GradBuffer = null;   // the producer owns it now: RunNode does not return it to the pool
+            running.GradBufferPooled = false;
+            grad = new Span<T>(buffer, producer.GradOffset, x.Length);
+            fresh = true;
+            return true;
+        }
+        return TryGrad(x, out grad, out fresh);
     }
 
     /// <summary>

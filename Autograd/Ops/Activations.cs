@@ -24,7 +24,7 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) RowKernels.ReluBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+            if (pass.TryGradInPlace(Input(0), out var gx, out bool fresh)) RowKernels.ReluBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
         }
     }
 
@@ -90,7 +90,7 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) RowKernels.SigmoidBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+            if (pass.TryGradInPlace(Input(0), out var gx, out bool fresh)) RowKernels.SigmoidBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
         }
     }
 
@@ -112,7 +112,7 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (pass.TryGrad(Input(0), out var gx, out bool fresh)) RowKernels.TanhBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
+            if (pass.TryGradInPlace(Input(0), out var gx, out bool fresh)) RowKernels.TanhBackward(Output.AsReadOnlySpan(), gy, gx, accumulate: !fresh);
         }
     }
 }

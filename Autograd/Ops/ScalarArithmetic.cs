@@ -37,9 +37,9 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (!pass.TryGrad(Input(0), out var gx, out bool fresh)) return;
-            if (fresh) gy.CopyTo(gx);
-            else InPlace.Add(gx, gy);
+            if (!pass.TryGradInPlace(Input(0), out var gx, out bool fresh)) return;
+            if (!fresh) InPlace.Add(gx, gy);
+            else if (!gx.Overlaps(gy)) gy.CopyTo(gx);   // else gx is gy's own buffer: nothing to copy
         }
     }
 
@@ -88,9 +88,10 @@ public static partial class Ops
         internal override bool HasFused => true;
         internal override void Fused(ReadOnlySpan<T> gy, BackwardPass<T> pass)
         {
-            if (!pass.TryGrad(Input(0), out var gx, out bool fresh)) return;
-            if (fresh) TensorPrimitives.Multiply(gy, Factor, gx);
-            else InPlace.AddScaled(gx, gy, Factor);
+            if (!pass.TryGradInPlace(Input(0), out var gx, out bool fresh)) return;
+            if (!fresh) InPlace.AddScaled(gx, gy, Factor);
+            else if (gx.Overlaps(gy)) InPlace.Scale(gx, Factor);
+            else TensorPrimitives.Multiply(gy, Factor, gx);
         }
     }
 
