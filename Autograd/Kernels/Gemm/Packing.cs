@@ -29,7 +29,7 @@ internal static unsafe class Packing
         {
             int rows = Math.Min(mr, mc - i);
             if (transA) CopyRuns(a + i, lda, kc, rows, mr, dst);
-            else Transpose(a + i * lda, lda, rows, kc, mr, dst);
+            else Transpose(a + i * lda, lda, rows, kc, mr, dst, prefetchNext: true);
             dst += (nint)mr * kc;
         }
     }
@@ -52,7 +52,7 @@ internal static unsafe class Packing
         {
             int cols = Math.Min(nr, nc - j);
             int width = cols <= narrow ? narrow : nr;
-            if (transB) Transpose(b + j * ldb, ldb, cols, kc, width, dst);
+            if (transB) Transpose(b + j * ldb, ldb, cols, kc, width, dst, prefetchNext: false);
             else CopyRuns(b + j, ldb, kc, cols, width, dst);
             dst += (nint)width * kc;
         }
@@ -133,8 +133,11 @@ internal static unsafe class Packing
         }
     }
 
-    // dst[p·width + r] = src[r·srcStride + p] for r < rows, zero for rows ≤ r < width.
-    private static void Transpose<T>(T* src, nint srcStride, int rows, int count, int width, T* dst) where T : unmanaged, IFloatingPointIeee754<T>
+    // dst[p·width + r] = src[r·srcStride + p] for r < rows, zero for rows ≤ r < width. With prefetchNext, the next panel's
+    // source rows (the `width` rows after these, as in A's consecutive panels) are requested a cache line per row as the
+    // columns advance: a whole panel ahead, far enough for a tall A streaming from L3 (B's transposed panels, mostly
+    // L2-resident, only paid for the requests).
+    private static void Transpose<T>(T* src, nint srcStride, int rows, int count, int width, T* dst, bool prefetchNext) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!CanTranspose8x8<T>())
         {
@@ -162,6 +165,8 @@ internal static unsafe class Packing
             int p = 0;
             for (; p + 8 <= count; p += 8)
             {
+                if (prefetchNext && Sse.IsSupported && (p & (64 / sizeof(T) - 1)) == 0)
+                    for (int x = 0; x < real; x++) Sse.Prefetch0(s + (width + x) * srcStride + p);
                 if (lanes == 8 || (nint)(p + 7) * width + r + 8 <= end) Transpose8x8(s + p, srcStride, real, d + (nint)p * width, width);
                 else TransposeThroughScratch(s + p, srcStride, real, lanes, d + (nint)p * width, width);
             }
