@@ -4,10 +4,11 @@ using System.Runtime.Intrinsics;
 namespace Autograd.Kernels;
 
 /// <summary>
-/// AVX-512 micro-kernels for the ragged edge tiles of C: <c>rows</c> &lt; MR rows and/or fewer columns than the panel.
-/// Only the real rows are computed (a 10-row C would otherwise pay for 16), and C is read and written through
-/// column masks, straight in place, instead of through a scratch tile. One generic body per panel width: the row count
-/// is a type argument, so each instantiation is compiled with the unused rows' code removed.
+/// Micro-kernels for the ragged edge tiles of C: <c>rows</c> &lt; MR rows and/or fewer columns than the panel.
+/// Only the real rows are computed (a 10-row C would otherwise pay for 16). On AVX-512, C is read and written through
+/// column masks, straight in place, instead of through a scratch tile; on AVX2, tiles of whole column panels are written
+/// in place. One generic body per panel width: the row count is a type argument, so each instantiation is compiled
+/// with the unused rows' code removed.
 /// </summary>
 internal static unsafe class EdgeKernels
 {
@@ -93,6 +94,63 @@ internal static unsafe class EdgeKernels
         T* c1 = c + Vector512<T>.Count;
         if (load) v1 += Masked.Load(c1, m1);
         Masked.Store(c1, m1, v1);
+    }
+
+    /// <summary>AVX2: C[rows × (1 or 2 vectors)] (+)= A panel (MR = 6 layout) · B panel, rows &lt; 6, whole vectors stored
+    /// (AVX2 has no cheap masked store: a ragged column panel is run into a scratch tile by the caller).</summary>
+    public static void Avx2<T>(int rows, bool wide, nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch ((rows, wide))
+        {
+            case (1, true): Avx2Kernel<T, R1, Two>(kc, a, b, ldb, c, ldc, load); break;
+            case (2, true): Avx2Kernel<T, R2, Two>(kc, a, b, ldb, c, ldc, load); break;
+            case (3, true): Avx2Kernel<T, R3, Two>(kc, a, b, ldb, c, ldc, load); break;
+            case (4, true): Avx2Kernel<T, R4, Two>(kc, a, b, ldb, c, ldc, load); break;
+            case (_, true): Avx2Kernel<T, R5, Two>(kc, a, b, ldb, c, ldc, load); break;
+            case (1, false): Avx2Kernel<T, R1, One>(kc, a, b, ldb, c, ldc, load); break;
+            case (2, false): Avx2Kernel<T, R2, One>(kc, a, b, ldb, c, ldc, load); break;
+            case (3, false): Avx2Kernel<T, R3, One>(kc, a, b, ldb, c, ldc, load); break;
+            case (4, false): Avx2Kernel<T, R4, One>(kc, a, b, ldb, c, ldc, load); break;
+            default: Avx2Kernel<T, R5, One>(kc, a, b, ldb, c, ldc, load); break;
+        }
+    }
+
+    private static void Avx2Kernel<T, TRows, TVectors>(nint kc, T* a, T* b, nint ldb, T* c, nint ldc, bool load)
+        where T : unmanaged, IFloatingPointIeee754<T> where TRows : struct, ICount where TVectors : struct, ICount
+    {
+        nint v = Vector256<T>.Count;
+        int rows = TRows.Value;
+        bool two = TVectors.Value == 2;
+        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default, c40 = default, c41 = default;
+        for (; kc > 0; kc--)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = two ? Vector256.Load(b + v) : default;
+            var a0 = Vector256.Create(a[0]); c00 = MicroKernels.Fma(a0, b0, c00); if (two) c01 = MicroKernels.Fma(a0, b1, c01);
+            if (rows > 1) { var a1 = Vector256.Create(a[1]); c10 = MicroKernels.Fma(a1, b0, c10); if (two) c11 = MicroKernels.Fma(a1, b1, c11); }
+            if (rows > 2) { var a2 = Vector256.Create(a[2]); c20 = MicroKernels.Fma(a2, b0, c20); if (two) c21 = MicroKernels.Fma(a2, b1, c21); }
+            if (rows > 3) { var a3 = Vector256.Create(a[3]); c30 = MicroKernels.Fma(a3, b0, c30); if (two) c31 = MicroKernels.Fma(a3, b1, c31); }
+            if (rows > 4) { var a4 = Vector256.Create(a[4]); c40 = MicroKernels.Fma(a4, b0, c40); if (two) c41 = MicroKernels.Fma(a4, b1, c41); }
+            a += 6; b += ldb;
+        }
+        Row(c, c00, c01, two, load); c += ldc;
+        if (rows > 1) { Row(c, c10, c11, two, load); c += ldc; }
+        if (rows > 2) { Row(c, c20, c21, two, load); c += ldc; }
+        if (rows > 3) { Row(c, c30, c31, two, load); c += ldc; }
+        if (rows > 4) Row(c, c40, c41, two, load);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row<T>(T* c, Vector256<T> v0, Vector256<T> v1, bool two, bool load) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (load) v0 += Vector256.Load(c);
+        v0.Store(c);
+        if (!two) return;
+        T* c1 = c + Vector256<T>.Count;
+        if (load) v1 += Vector256.Load(c1);
+        v1.Store(c1);
     }
 
     private struct One : ICount { public static int Value => 1; }

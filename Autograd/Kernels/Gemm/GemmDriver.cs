@@ -178,10 +178,13 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                     if (width == nr) EdgeKernels.Wide(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
                     else EdgeKernels.Narrow(rows, cols, kc, ap, bPanel, bStride, cp, ldc, load);
                 }
+                else if (isa == GemmIsa.Avx2 && cols == width)
+                    EdgeKernels.Avx2(rows, width == nr, kc, ap, bPanel, bStride, cp, ldc, load); // only the real rows, in place
                 else
                 {
-                    // Ragged edge: run the full tile into scratch (the padding is zeros) and merge only the valid part.
-                    Kernel(isa, width == nr, kc, ap, bPanel, bStride, tile, width, false);
+                    // Ragged columns: run the tile into scratch (the padding is zeros) and merge only the valid part.
+                    if (isa == GemmIsa.Avx2 && rows < mr) EdgeKernels.Avx2(rows, width == nr, kc, ap, bPanel, bStride, tile, width, false);
+                    else Kernel(isa, width == nr, kc, ap, bPanel, bStride, tile, width, false);
                     for (int r = 0; r < rows; r++)
                         for (int x = 0; x < cols; x++)
                             cp[r * ldc + x] = load ? cp[r * ldc + x] + tile[r * width + x] : tile[r * width + x];
