@@ -24,7 +24,7 @@ public static class PairedStepRunner
     public sealed record Result(string Network, int Batch, double HandMicros, double TapeMicros, double Ratio, double RatioQ1, double RatioQ3, int Rounds);
 
     /// <summary>Runs every network × batch case whose "network/batch" contains one of <paramref name="filters"/> (all when empty); prints a table.</summary>
-    public static int Run(IReadOnlyList<string> filters, int rounds = DefaultRounds, TimeSpan? warmup = null)
+    public static int Run(IReadOnlyList<string> filters, int rounds = DefaultRounds, TimeSpan? warmup = null, int copies = 1)
     {
         var networks = new[] { "mlp1", "mlp2", "deep", "l2sigmoid" };
         var batches = new[] { 1, 64, 1000 };
@@ -35,23 +35,35 @@ public static class PairedStepRunner
             {
                 string name = $"{network}/{batch}";
                 if (filters.Count > 0 && !filters.Any(f => name.Contains(f, StringComparison.Ordinal))) continue;
-                var r = Measure(network, batch, rounds, warmup ?? Warmup);
+                var r = Measure(network, batch, rounds, warmup ?? Warmup, copies);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {r.Network} | {r.Batch} | {r.HandMicros:F2} | {r.TapeMicros:F2} | {r.Ratio:F3} | {r.RatioQ1:F3}–{r.RatioQ3:F3} | {r.Rounds} |"));
             }
         return 0;
     }
 
-    /// <summary>Measures one case: warm-up, then <paramref name="rounds"/> alternating rounds of hand-derived and tape steps.</summary>
-    public static Result Measure(string network, int batch, int rounds, TimeSpan warmup)
+    /// <summary>
+    /// Measures one case: warm-up, then <paramref name="rounds"/> alternating rounds of hand-derived and tape steps.
+    /// With <paramref name="copies"/> above 1 the case is set up that many times (each copy with its own networks and
+    /// batch) and the rounds cycle through the copies, so one process's figure is not one allocation's draw.
+    /// </summary>
+    public static Result Measure(string network, int batch, int rounds, TimeSpan warmup, int copies = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        var suite = new TrainingStepBenchmarks { Network = network, Batch = batch };
-        suite.Setup();
-        Action hand = () => suite.HandDerivedStep(), tape = () => suite.TapeStep();
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        var hands = new Action[copies]; var tapes = new Action[copies];
+        for (int i = 0; i < copies; i++)
+        {
+            var suite = new TrainingStepBenchmarks { Network = network, Batch = batch };
+            suite.Setup();
+            hands[i] = () => suite.HandDerivedStep();
+            tapes[i] = () => suite.TapeStep();
+        }
+        Action hand = hands[0], tape = tapes[0];
 
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < warmup) { hand(); tape(); }
+        while (clock.Elapsed < warmup)
+            for (int i = 0; i < copies; i++) { hands[i](); tapes[i](); }
         // Steps per half-round: enough that one half takes ~15 ms, so timer resolution and call overhead vanish.
         clock.Restart();
         int probe = 0;
@@ -61,7 +73,8 @@ public static class PairedStepRunner
         var handTimes = new double[rounds]; var tapeTimes = new double[rounds]; var ratios = new double[rounds];
         for (int r = 0; r < rounds; r++)
         {
-            bool handFirst = r % 2 == 0;
+            hand = hands[r % copies]; tape = tapes[r % copies];
+            bool handFirst = r / copies % 2 == 0;   // each copy alternates which step goes first too
             double first = Time(handFirst ? hand : tape, steps), second = Time(handFirst ? tape : hand, steps);
             handTimes[r] = handFirst ? first : second;
             tapeTimes[r] = handFirst ? second : first;

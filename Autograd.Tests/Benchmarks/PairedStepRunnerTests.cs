@@ -31,4 +31,15 @@ public class PairedStepRunnerTests
         Assert.That(double.IsFinite(r.Ratio) && r.Ratio > 0, Is.True);
         Assert.Throws<ArgumentOutOfRangeException>(() => PairedStepRunner.Measure("mlp1", 1, rounds: 0, warmup: TimeSpan.Zero));
     }
+
+    [Test]
+    public void CyclesThroughCopiesOfACase()
+    {
+        var r = PairedStepRunner.Measure("l2sigmoid", 1, rounds: 6, warmup: TimeSpan.Zero, copies: 3);
+        Assert.That(r.Rounds, Is.EqualTo(6));
+        Assert.That(r.HandMicros, Is.GreaterThan(0).And.LessThan(1e6));
+        Assert.That(r.TapeMicros, Is.GreaterThan(0).And.LessThan(1e6));
+        Assert.That(double.IsFinite(r.Ratio) && r.Ratio > 0, Is.True);
+        Assert.Throws<ArgumentOutOfRangeException>(() => PairedStepRunner.Measure("mlp1", 1, rounds: 2, warmup: TimeSpan.Zero, copies: 0));
+    }
 }
